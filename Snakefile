@@ -1,0 +1,30 @@
+# ftgeom: the geometry of fine-tuning, reproduced. This file is the table of contents: config, validation, rules.
+import os
+import sys
+from pathlib import Path
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+# Jobs run `python -m ftgeom.<stage>`; make the library importable for them (locally and on SLURM nodes,
+# which inherit this environment) even when it is not pip-installed.
+SRC = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
+
+
+configfile: "config/default.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/assets.smk"
+include: "rules/finetune.smk"
+include: "rules/report.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        rules.finetune_table.output,
+        rules.learning_curves.output,

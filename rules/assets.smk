@@ -1,0 +1,58 @@
+# Stage assets: models (package | hub | random) and task data (package | hub | synthetic), tokenised once per model.
+
+
+rule prepare_model:
+    output:
+        directory(f"{R}/models/{{model}}"),
+    params:
+        spec=lambda w: json_arg(config["models"][w.model]),
+    threads: res("assets", "threads")
+    resources:
+        mem_mb=res("assets", "mem_mb"),
+        runtime=res("assets", "runtime"),
+    log:
+        f"{R}/logs/prepare_model/{{model}}.log",
+    benchmark:
+        f"{R}/benchmarks/prepare_model/{{model}}.tsv"
+    shell:
+        "python -m ftgeom.prepare_model --spec {params.spec} --out {output} > {log} 2>&1"
+
+
+rule prepare_task:
+    output:
+        directory(f"{R}/data/{{task}}"),
+    params:
+        spec=lambda w: json_arg(config["tasks"][w.task]),
+        seed=config["data_seed"],
+    threads: res("assets", "threads")
+    resources:
+        mem_mb=res("assets", "mem_mb"),
+        runtime=res("assets", "runtime"),
+    log:
+        f"{R}/logs/prepare_task/{{task}}.log",
+    benchmark:
+        f"{R}/benchmarks/prepare_task/{{task}}.tsv"
+    shell:
+        "python -m ftgeom.prepare_task --name {wildcards.task} --spec {params.spec} --seed {params.seed}"
+        " --out {output} > {log} 2>&1"
+
+
+rule encode_task:
+    input:
+        data=rules.prepare_task.output[0],
+        model=rules.prepare_model.output[0],
+    output:
+        directory(f"{R}/encoded/{{model}}/{{task}}"),
+    params:
+        max_length=lambda w: config["models"][w.model]["max_length"],
+    threads: res("assets", "threads")
+    resources:
+        mem_mb=res("assets", "mem_mb"),
+        runtime=res("assets", "runtime"),
+    log:
+        f"{R}/logs/encode_task/{{model}}/{{task}}.log",
+    benchmark:
+        f"{R}/benchmarks/encode_task/{{model}}/{{task}}.tsv"
+    shell:
+        "python -m ftgeom.encode_task --data {input.data} --model {input.model}"
+        " --max-length {params.max_length} --out {output} > {log} 2>&1"

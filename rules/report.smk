@@ -1,0 +1,39 @@
+# Stage report: results tables (CSV + LaTeX fragment) and figures from the finetune metrics.
+
+
+rule finetune_table:
+    input:
+        [f"{R}/finetune/{r['model']}/{r['task']}/{r['method']}/seed{r['seed']}/metrics.json" for r in finetune_runs()],
+    output:
+        csv=f"{R}/tables/finetune.csv",
+        tex=f"{R}/tables/finetune.tex",
+        runs=f"{R}/tables/finetune_runs.csv",
+    threads: res("report", "threads")
+    resources:
+        mem_mb=res("report", "mem_mb"),
+        runtime=res("report", "runtime"),
+    log:
+        f"{R}/logs/report/finetune_table.log",
+    benchmark:
+        f"{R}/benchmarks/report/finetune_table.tsv"
+    shell:
+        "python -m ftgeom.report.finetune_table --csv {output.csv} --tex {output.tex} --runs {output.runs}"
+        " {input} > {log} 2>&1"
+
+
+rule learning_curves:
+    input:
+        rules.finetune_table.input,
+    output:
+        png=f"{R}/figures/learning_curves.png",
+        pdf=f"{R}/figures/learning_curves.pdf",
+    threads: res("report", "threads")
+    resources:
+        mem_mb=res("report", "mem_mb"),
+        runtime=res("report", "runtime"),
+    log:
+        f"{R}/logs/report/learning_curves.log",
+    benchmark:
+        f"{R}/benchmarks/report/learning_curves.tsv"
+    shell:
+        "python -m ftgeom.report.learning_curves --out {output.png} {input} > {log} 2>&1"

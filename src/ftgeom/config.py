@@ -1,0 +1,95 @@
+"""Config validation with one-line errors, defaults, and the hash that goes into every result's provenance."""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+
+class ConfigError(ValueError):
+    """A config problem, phrased as one line that names the offending key."""
+
+
+def _key_path(error: jsonschema.ValidationError) -> str:
+    return ".".join(str(p) for p in error.absolute_path) or "<top level>"
+
+
+def _one_line(error: jsonschema.ValidationError) -> str:
+    where = _key_path(error)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        key = f"{where}.{extra[0]}" if where != "<top level>" else extra[0]
+        hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
+        return f"config error: unknown key '{key}'{hint}"
+    if error.validator == "required":
+        return f"config error: {where}: {error.message}"
+    if error.validator == "enum":
+        return f"config error: {where}: {error.instance!r} is not one of {error.validator_value}"
+    if error.validator == "pattern" and error.path == error.relative_path and not error.path:
+        return f"config error: {error.message}"
+    return f"config error: {where}: {error.message}"
+
+
+def _with_defaults(validator_cls):
+    """A validator that fills schema defaults in place, as Snakemake's validate(set_default=True) does."""
+    validate_props = validator_cls.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, sub in properties.items():
+                if "default" in sub and name not in instance:
+                    instance[name] = copy.deepcopy(sub["default"])
+        yield from validate_props(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_cls, {"properties": set_defaults})
+
+
+def load_schema(schema_path: str | Path) -> dict:
+    return yaml.safe_load(Path(schema_path).read_text())
+
+
+def validate(config: dict, schema_path: str | Path) -> dict:
+    """Validate in place (filling defaults); raise ConfigError with one line on the first problem."""
+    schema = load_schema(schema_path)
+    validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
+    if errors:
+        raise ConfigError(_one_line(jsonschema.exceptions.best_match(errors)))
+    _check_references(config)
+    return config
+
+
+def _check_references(config: dict) -> None:
+    ft = config["finetune"]
+    for kind, defined in (("models", config["models"]), ("tasks", config["tasks"])):
+        for i, name in enumerate(ft[kind]):
+            if name not in defined:
+                raise ConfigError(
+                    f"config error: finetune.{kind}[{i}]: unknown {kind[:-1]} '{name}' (defined: {', '.join(defined)})"
+                )
+    for name, model in config["models"].items():
+        needed = {"package": "package", "hub": "hub_name", "random": "tokenizer"}[model["source"]]
+        if needed not in model:
+            raise ConfigError(f"config error: models.{name}: source '{model['source']}' needs key '{needed}'")
+    for name, task in config["tasks"].items():
+        needed = {"package": "reader", "hub": "hub", "synthetic": "synthetic"}[task["source"]]
+        if needed not in task:
+            raise ConfigError(f"config error: tasks.{name}: source '{task['source']}' needs key '{needed}'")
+        if task["source"] == "package":
+            from ftgeom.assets.text_sources import SOURCES
+
+            if task["reader"] not in SOURCES:
+                raise ConfigError(
+                    f"config error: tasks.{name}.reader: unknown reader '{task['reader']}' (known: {', '.join(SOURCES)})"
+                )
+
+
+def config_hash(obj) -> str:
+    """Stable short hash of any JSON-able object (key order does not matter)."""
+    blob = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]

@@ -1,0 +1,1 @@
+"""Tables (CSV + LaTeX fragments) and figures built from the runs' metrics files."""

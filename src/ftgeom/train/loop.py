@@ -1,0 +1,167 @@
+"""The one training loop: AdamW, linear warmup/decay, eval each epoch, resumable, deterministic under a seed.
+
+Methods differ only in the parameterisation they hand this loop (ftgeom.methods). A run's state folder holds
+`last.pt` (model + method + optimiser + schedule + RNG + position in the epoch), written atomically every
+`checkpoint_every` steps and at each epoch end, so a killed run restarts where it stopped and ends with the
+same numbers as an uninterrupted one.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.func import functional_call
+from tqdm import tqdm
+
+from ftgeom.methods.base import Method
+from ftgeom.provenance import atomic_path
+from ftgeom.train.data import Split, TaskData, collate, epoch_batches, eval_batches
+from ftgeom.train.metrics import compute
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 3
+    batch_size: int = 32
+    eval_batch_size: int = 64
+    lr: float = 5e-5
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    max_grad_norm: float = 1.0
+    precision: str = "bf16"
+    length_buckets: bool = True
+    checkpoint_every: int = 50
+    seed: int = 0
+    device: str = "auto"
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def _autocast(device: torch.device, precision: str):
+    if precision == "bf16":
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return nullcontext()
+
+
+def logits_of(model: torch.nn.Module, method: Method, batch: dict) -> torch.Tensor:
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    overrides = method.weight_overrides()
+    out = functional_call(model, overrides, args=(), kwargs=inputs) if overrides else model(**inputs)
+    return out.logits.float()
+
+
+def loss_of(logits: torch.Tensor, labels: torch.Tensor, kind: str) -> torch.Tensor:
+    if kind == "regression":
+        return torch.nn.functional.mse_loss(logits.squeeze(-1), labels)
+    return torch.nn.functional.cross_entropy(logits, labels)
+
+
+@torch.no_grad()
+def evaluate(model, method, data: TaskData, split: Split, cfg: TrainConfig, device) -> dict[str, float]:
+    model.eval()
+    preds = []
+    for idx in eval_batches(split.lengths, cfg.eval_batch_size):
+        batch = collate(split, idx, data.pad_id, data.kind, device)
+        with _autocast(device, cfg.precision):
+            preds.append((idx, logits_of(model, method, batch).cpu().numpy()))
+    order = np.concatenate([i for i, _ in preds])
+    stacked = np.concatenate([p for _, p in preds])[np.argsort(order)]
+    model.train()
+    return compute(data.kind, stacked, split.labels)
+
+
+def _linear_schedule(total: int, warmup: int):
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / max(1, warmup)
+        return max(0.0, (total - step) / max(1, total - warmup))
+    return factor
+
+
+def fit(model: torch.nn.Module, method: Method, data: TaskData, cfg: TrainConfig, state_dir: Path,
+        trajectory_points: int = 0, progress: bool = True) -> dict:
+    """Train; return {'history', 'final', 'timing', ...}. Resumes from state_dir/last.pt when present."""
+    from ftgeom.train.trajectory import TrajectoryRecorder
+
+    state_dir = Path(state_dir)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    device = pick_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    model = method.prepare(model).to(device)
+    method.to(device)
+    model.train()
+    steps_per_epoch = math.ceil(len(data.train) / cfg.batch_size)
+    total = steps_per_epoch * cfg.epochs
+    optimizer = torch.optim.AdamW(method.parameter_groups(model, cfg.lr, cfg.weight_decay), lr=cfg.lr)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _linear_schedule(total, int(cfg.warmup_ratio * total)))
+    recorder = TrajectoryRecorder(model, trajectory_points, total, state_dir / "trajectory") \
+        if trajectory_points else None
+
+    step, history, train_seconds, losses = 0, [], 0.0, []
+    ckpt = state_dir / "last.pt"
+    if ckpt.exists():
+        state = torch.load(ckpt, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        method.load_state_dict(state["method"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["rng"])
+        step, history, train_seconds, losses = (state[k] for k in ("step", "history", "train_seconds", "losses"))
+        print(f"resumed from {ckpt} at step {step}/{total}", file=sys.stderr)
+
+    def save_state():
+        with atomic_path(ckpt) as tmp:
+            torch.save({"model": model.state_dict(), "method": method.state_dict(), "optimizer": optimizer.state_dict(),
+                        "scheduler": scheduler.state_dict(), "rng": torch.get_rng_state(), "step": step,
+                        "history": history, "train_seconds": train_seconds, "losses": losses,
+                        "config": asdict(cfg)}, tmp)
+
+    bar = tqdm(total=total, initial=step, desc=f"{method.name} seed {cfg.seed}", disable=not progress,
+               mininterval=5 if sys.stderr.isatty() else 30, file=sys.stderr)
+    while step < total:
+        epoch, offset = divmod(step, steps_per_epoch)
+        for idx in epoch_batches(data.train.lengths, cfg.batch_size, cfg.seed, epoch, cfg.length_buckets)[offset:]:
+            t0 = time.perf_counter()
+            batch = collate(data.train, idx, data.pad_id, data.kind, device)
+            with _autocast(device, cfg.precision):
+                logits = logits_of(model, method, batch)
+            loss = loss_of(logits, batch["labels"], data.kind)
+            loss.backward()
+            params = [p for g in optimizer.param_groups for p in g["params"]]
+            torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad(set_to_none=True)
+            step += 1
+            train_seconds += time.perf_counter() - t0
+            losses.append(loss.item())
+            bar.update(1)
+            bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
+            if recorder:
+                recorder.maybe_record(step, model)
+            if step % cfg.checkpoint_every == 0 and step % steps_per_epoch:
+                save_state()
+        val = evaluate(model, method, data, data.validation, cfg, device)
+        history.append({"epoch": epoch + 1, "step": step, "train_loss": float(np.mean(losses)),
+                        "validation": val, "train_seconds": train_seconds})
+        print(f"epoch {epoch + 1}/{cfg.epochs} step {step} loss {np.mean(losses):.4f} val {val}", file=sys.stderr)
+        losses = []  # per-epoch losses live in the checkpoint so a resumed epoch reports the same mean
+        save_state()
+    bar.close()
+    final = {"validation": evaluate(model, method, data, data.validation, cfg, device),
+             "test": evaluate(model, method, data, data.test, cfg, device)}
+    return {"history": history, "final": final, "recorder": recorder,
+            "timing": {"train_seconds": train_seconds, "steps": total,
+                       "seconds_per_step": train_seconds / max(1, total), "device": str(device),
+                       "threads": torch.get_num_threads()},
+            **method.describe(model)}
