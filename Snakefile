@@ -14,7 +14,11 @@ sys.path.insert(0, SRC)
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
 
 
-configfile: "config/default.yaml"
+# The embedded default applies only when no --configfile is given: a user's config replaces it rather than
+# being merged into it (--config key=value overrides still apply on top of either).
+if not workflow.config_settings.configfiles:
+
+    configfile: Path(workflow.basedir) / "config" / "default.yaml"
 
 
 include: "rules/common.smk"

@@ -28,8 +28,14 @@ What it does
 * ``__enter__`` waits (bounded) until ``scontrol ping`` reports the
   controller UP and the node is idle.  ``.env`` is ``os.environ`` without any
   inherited ``SLURM_*``/``SBATCH_*``/``SRUN_*``/``SALLOC_*`` variables, plus
-  ``SLURM_CONF`` pointing at the private config (sbatch's default
-  ``--export=ALL`` carries it into jobs, so ``srun`` inside jobs finds it too).
+  ``SLURM_CONF`` pointing at the private config, plus ``<tmp>/bin`` first on
+  ``PATH``: wrappers for the slurm client commands that set ``SLURM_CONF``
+  themselves.  sbatch's default ``--export=ALL`` carries both into jobs; the
+  wrappers matter there because snakemake's slurm-jobstep plugin strips
+  ``SLURM_CONF`` before its nested ``srun``.
+* If the process that entered the context dies without leaving it, the
+  supervisor notices (PR_SET_PDEATHSIG), stops everything and removes the
+  temp dir itself.
 * ``__exit__`` cancels remaining jobs, stops exactly the daemons it started
   (by PID, slurmd -> slurmctld -> munged), waits for them to die (SIGKILL after
   a grace period) and removes the temp dir.
@@ -294,7 +300,7 @@ for name, pid in reversed(daemons):
             dead.update(reap())
     log(f"stopped {name} (pid {pid})")
 # ---- orphans (slurmstepd, job processes) re-parented to us ----
-deadline = time.monotonic() + spec["stop_timeout"]
+deadline = time.monotonic() + min(5.0, spec["stop_timeout"])
 while True:
     reap()
     kids = children()
@@ -307,6 +313,9 @@ while True:
         except ProcessLookupError:
             pass
     time.sleep(0.1)
+if os.getppid() != spec["parent"] and not spec["keep_dir"]:
+    import shutil                     # orphaned: nobody else will clean up
+    shutil.rmtree(spec["root"], ignore_errors=True)
 log("supervisor done")
 sys.exit(rc)
 '''
@@ -545,6 +554,8 @@ class LocalSlurm:
             "pidfile": str(root / "run" / "daemons.json"),
             "start_timeout": self.start_timeout,
             "stop_timeout": self.stop_timeout,
+            "root": str(root),
+            "keep_dir": self.keep_dir,
         }
         (root / "supervisor.json").write_text(json.dumps(spec, indent=1))
         (root / "supervisor.py").write_text(_SUPERVISOR)

@@ -8,7 +8,8 @@ checks that the jobs really ran as SLURM jobs, and that a job killed with
 Skipped (with the reason) where a local SLURM cannot be started: not root,
 or the Debian packages `slurmctld slurmd slurm-client munge` are missing
 (`python -c 'import slurm_cluster; slurm_cluster.install_packages()'` from
-tests/ installs them as root).  Takes about a minute.
+tests/ installs them as root).  Takes about two minutes on 2 cores
+(each SLURM job starts a fresh snakemake, ~7 s here).
 """
 
 from __future__ import annotations

@@ -50,6 +50,9 @@ def stamp(spec: dict, seed: int | None = None) -> dict:
         "versions": versions(),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "host": platform.node(),
+        # Where the job ran: the allocation a scheduler gave it (threads must match the CPUs it was given).
+        "slurm": {k: os.environ[f"SLURM_{k.upper()}"] for k in ("job_id", "cpus_per_task")
+                  if f"SLURM_{k.upper()}" in os.environ},
     }
 
 

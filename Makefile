@@ -1,0 +1,32 @@
+# Two commands for a fresh Debian/Ubuntu machine with Python >= 3.11:  make run  |  make test
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.ftgeom-setup
+CORES  ?= 2
+# Jobs run `python -m ftgeom...`: put the venv first on PATH so they use its interpreter.
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: setup run test smoke dag clean
+
+setup: $(STAMP)
+
+$(STAMP): envs/requirements.txt envs/data-packages.txt envs/apt-packages.txt pyproject.toml envs/setup.sh
+	envs/setup.sh "$(PYTHON)" "$(VENV)"
+	touch $@
+
+run: setup
+	snakemake --cores $(CORES)
+
+smoke: setup
+	snakemake --cores $(CORES) --configfile config/smoke.yaml --directory results/smoke-run
+
+test: setup
+	envs/system-packages.sh test
+	python -m pytest -q
+
+dag: setup
+	snakemake --dag | dot -Tsvg > dag.svg
+
+clean:
+	rm -rf results .snakemake
