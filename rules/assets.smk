@@ -10,6 +10,8 @@ rule prepare_model:
     resources:
         mem_mb=res("assets", "mem_mb"),
         runtime=res("assets", "runtime"),
+    conda:
+        "../envs/ftgeom.yaml"
     log:
         f"{R}/logs/prepare_model/{{model}}.log",
     benchmark:
@@ -28,6 +30,8 @@ rule prepare_task:
     resources:
         mem_mb=res("assets", "mem_mb"),
         runtime=res("assets", "runtime"),
+    conda:
+        "../envs/ftgeom.yaml"
     log:
         f"{R}/logs/prepare_task/{{task}}.log",
     benchmark:
@@ -49,6 +53,8 @@ rule encode_task:
     resources:
         mem_mb=res("assets", "mem_mb"),
         runtime=res("assets", "runtime"),
+    conda:
+        "../envs/ftgeom.yaml"
     log:
         f"{R}/logs/encode_task/{{model}}/{{task}}.log",
     benchmark:

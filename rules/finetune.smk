@@ -33,6 +33,8 @@ rule finetune:
         mem_mb=res("finetune", "mem_mb"),
         runtime=res("finetune", "runtime"),
         **gpu_resources("finetune"),
+    conda:
+        "../envs/ftgeom.yaml"
     log:
         f"{R}/logs/finetune/{{model}}/{{task}}/{{method}}/seed{{seed}}.log",
     benchmark:

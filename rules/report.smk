@@ -12,6 +12,8 @@ rule finetune_table:
     resources:
         mem_mb=res("report", "mem_mb"),
         runtime=res("report", "runtime"),
+    conda:
+        "../envs/ftgeom.yaml"
     log:
         f"{R}/logs/report/finetune_table.log",
     benchmark:
@@ -31,6 +33,8 @@ rule learning_curves:
     resources:
         mem_mb=res("report", "mem_mb"),
         runtime=res("report", "runtime"),
+    conda:
+        "../envs/ftgeom.yaml"
     log:
         f"{R}/logs/report/learning_curves.log",
     benchmark:
