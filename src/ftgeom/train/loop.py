@@ -158,8 +158,8 @@ def fit(model: torch.nn.Module, method: Method, data: TaskData, cfg: TrainConfig
         losses = []  # per-epoch losses live in the checkpoint so a resumed epoch reports the same mean
         save_state()
     bar.close()
-    final = {"validation": evaluate(model, method, data, data.validation, cfg, device),
-             "test": evaluate(model, method, data, data.test, cfg, device)}
+    # The last epoch's validation score was computed on these very weights: no need to evaluate it again.
+    final = {"validation": history[-1]["validation"], "test": evaluate(model, method, data, data.test, cfg, device)}
     return {"history": history, "final": final, "recorder": recorder,
             "timing": {"train_seconds": train_seconds, "steps": total,
                        "seconds_per_step": train_seconds / max(1, total), "device": str(device),
