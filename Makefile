@@ -23,7 +23,7 @@ smoke: setup
 
 test: setup
 	envs/system-packages.sh test
-	python -m pytest -q
+	python -m pytest -q --durations=10
 
 dag: setup
 	snakemake --dag | dot -Tsvg > dag.svg

@@ -125,10 +125,13 @@ def to_dataset_dict(splits: dict[str, pd.DataFrame], kind: str, names: tuple[str
         if "text_pair" in first:
             cols["text_pair"] = datasets.Value("string")
         features = datasets.Features({**cols, "label": label})
-    return datasets.DatasetDict(
-        {k: datasets.Dataset.from_pandas(df[list(features)], features=features, preserve_index=False)
-         for k, df in splits.items()}
-    )
+    def build(df):
+        if "image" in features:  # arrow cannot take a column of 3-d arrays from pandas: stack them first
+            columns = {"image": np.stack(df["image"].to_list()), "label": df["label"].to_numpy()}
+            return datasets.Dataset.from_dict(columns, features=features)
+        return datasets.Dataset.from_pandas(df[list(features)], features=features, preserve_index=False)
+
+    return datasets.DatasetDict({k: build(df) for k, df in splits.items()})
 
 
 def save_dataset_atomic(dsd, out_dir: str | Path) -> None:
