@@ -10,41 +10,28 @@ Usage::
     except SlurmUnavailable as exc:
         ...  # e.g. pytest.skip(str(exc))
 
-What it does
-------------
-* ``LocalSlurm.__enter__`` checks the prerequisites (Linux, root, a ``munge``
-  user, the munge/slurm binaries) and raises :class:`SlurmUnavailable` with a
-  readable reason when one is missing.  Nothing is started in that case.
-* Everything lives in one private temp dir: a fresh munge key, munged's
-  socket/pid/log/seed, ``slurm.conf``, state, spool, logs and pid files.  Its
-  own munged socket and two free TCP ports are used, so a system munged or a
-  system slurm on the same host is left alone.
-* The daemons (``munged -F``, ``slurmctld -D``, ``slurmd -D``) run in the
-  foreground under a tiny Python *supervisor* process that is a Linux
-  "child subreaper": it reaps the daemons and also every orphan they leave
-  (slurmstepd, job processes), so no zombies pile up even on machines whose
-  PID 1 does not reap (containers, micro-VMs).  The supervisor gets SIGTERM if
-  the process that created it dies, and then shuts the daemons down too.
-* ``__enter__`` waits (bounded) until ``scontrol ping`` reports the
-  controller UP and the node is idle.  ``.env`` is ``os.environ`` without any
-  inherited ``SLURM_*``/``SBATCH_*``/``SRUN_*``/``SALLOC_*`` variables, plus
-  ``SLURM_CONF`` pointing at the private config, plus ``<tmp>/bin`` first on
-  ``PATH``: wrappers for the slurm client commands that set ``SLURM_CONF``
-  themselves.  sbatch's default ``--export=ALL`` carries both into jobs; the
-  wrappers matter there because snakemake's slurm-jobstep plugin strips
-  ``SLURM_CONF`` before its nested ``srun``.
-* If the process that entered the context dies without leaving it, the
-  supervisor notices (PR_SET_PDEATHSIG), stops everything and removes the
-  temp dir itself.
-* ``__exit__`` cancels remaining jobs, stops exactly the daemons it started
-  (by PID, slurmd -> slurmctld -> munged), waits for them to die (SIGKILL after
-  a grace period) and removes the temp dir.
+Needs Linux, root and the Debian packages that ``envs/system-packages.sh test`` installs (see
+envs/apt-packages.txt); without them ``__enter__`` raises :class:`SlurmUnavailable` with the reason
+and starts nothing.  Once they are met, a cluster that does not come up raises
+:class:`SlurmStartError` with the daemon log tails: a bug to see, not a reason to skip.
 
-Failures *after* the prerequisites were met (a daemon that will not start,
-the node never becoming idle) raise :class:`SlurmStartError`, which carries
-the tails of the daemon logs: those are bugs to see, not reasons to skip.
+Everything (munge key, slurm.conf, state, spool, logs) lives in one private temp dir, with its own
+munged socket and two free TCP ports, so a system munged or slurm on the host is left alone.
+``__exit__`` cancels leftover jobs, stops exactly the daemons it started and removes the temp dir.
 
-:func:`install_packages` apt-installs the Debian packages (CI set-up).
+Pitfalls this works around
+--------------------------
+* Zombies: ``munged -F``, ``slurmctld -D`` and ``slurmd -D`` run under tests/slurm_supervisor.py, a
+  Linux "child subreaper" that reaps them and every orphan they leave (slurmstepd, job processes);
+  PID 1 in containers and micro-VMs often reaps nothing.  It also gets SIGTERM when its parent
+  dies, and then stops the daemons and removes the temp dir.
+* SLURM_CONF: ``.env`` drops inherited ``SLURM_*``/``SBATCH_*``/``SRUN_*``/``SALLOC_*``/``SQUEUE_*``
+  variables, sets ``SLURM_CONF`` and puts ``<tmp>/bin`` first on ``PATH``: wrappers for the client
+  commands that set ``SLURM_CONF`` themselves.  sbatch's ``--export=ALL`` carries both into jobs;
+  only the wrappers survive snakemake's slurm-jobstep plugin stripping ``SLURM_CONF`` before its
+  nested ``srun``.
+* munged refuses a socket unless every directory above it is world-executable (mkdtemp makes
+  0700), and wants its key owned by the ``munge`` user, mode 0600.
 """
 
 from __future__ import annotations
@@ -62,39 +49,20 @@ import tempfile
 import time
 from pathlib import Path
 
-__all__ = [
-    "DEBIAN_PACKAGES",
-    "LocalSlurm",
-    "SlurmStartError",
-    "SlurmUnavailable",
-    "install_packages",
-    "missing_prerequisites",
-]
+__all__ = ["LocalSlurm", "SlurmStartError", "SlurmUnavailable", "missing_prerequisites"]
 
-DEBIAN_PACKAGES = ("slurmctld", "slurmd", "slurm-client", "munge")
-
-# Binaries LocalSlurm needs; all live in /usr/sbin or /usr/bin on Debian.
-REQUIRED_BINARIES = (
-    "munged",
-    "slurmctld",
-    "slurmd",
-    "slurmstepd",
-    "scontrol",
-    "sinfo",
-    "squeue",
-    "sbatch",
-    "srun",
-    "scancel",
-)
+# Debian puts the daemons in /usr/sbin, which a non-login PATH often lacks: see _SBIN_DIRS.
+REQUIRED_BINARIES = ("munged", "slurmctld", "slurmd", "slurmstepd", "scontrol", "sinfo", "squeue", "sbatch", "srun",
+                     "scancel")
 
 # slurm-client commands wrapped in <tmp>/bin (see _write_files)
-_CLIENTS = (
-    "sacct", "sacctmgr", "salloc", "sattach", "sbatch", "sbcast", "scancel",
-    "scontrol", "scrontab", "sdiag", "sinfo", "sprio", "squeue", "sreport",
-    "srun", "sshare", "sstat", "strigger",
-)
+_CLIENTS = ("sacct", "sacctmgr", "salloc", "sattach", "sbatch", "sbcast", "scancel", "scontrol", "scrontab", "sdiag",
+            "sinfo", "sprio", "squeue", "sreport", "srun", "sshare", "sstat", "strigger")
 _SBIN_DIRS = ("/usr/local/sbin", "/usr/sbin", "/sbin")
 _CLEAN_ENV_PREFIXES = ("SLURM_", "SBATCH_", "SRUN_", "SALLOC_", "SQUEUE_")
+# A program of its own, not a thread or fork of the test process: it must outlive a crashed test
+# run long enough to stop the daemons.
+SUPERVISOR = Path(__file__).resolve().parent / "slurm_supervisor.py"
 
 
 class SlurmUnavailable(Exception):
@@ -124,38 +92,12 @@ def missing_prerequisites() -> list[str]:
         reasons.append("needs root (slurmd and munged must be started as root)")
     missing = [b for b in REQUIRED_BINARIES if _which(b) is None]
     if missing:
-        reasons.append(
-            "missing binaries: " + ", ".join(missing)
-            + " (Debian: apt-get install " + " ".join(DEBIAN_PACKAGES) + ")"
-        )
+        reasons.append("missing binaries: " + ", ".join(missing) + " (as root: envs/system-packages.sh test)")
     try:
         pwd.getpwnam("munge")
     except KeyError:
         reasons.append("no 'munge' user (installed by the Debian munge package)")
     return reasons
-
-
-def install_packages(packages=DEBIAN_PACKAGES, update: bool = True) -> bool:
-    """apt-get install the munge/slurm packages, for CI set-up.
-
-    Returns True when the binaries are available afterwards (including when
-    they already were), False when installing is impossible here (not root,
-    no apt-get).  A failing apt-get raises subprocess.CalledProcessError.
-    """
-    if all(_which(b) for b in REQUIRED_BINARIES):
-        return True
-    if not sys.platform.startswith("linux") or os.geteuid() != 0:
-        return False
-    apt = _which("apt-get")
-    if apt is None:
-        return False
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    if update:
-        subprocess.run([apt, "update"], check=True, env=env)
-    subprocess.run(
-        [apt, "install", "-y", "--no-install-recommends", *packages], check=True, env=env
-    )
-    return all(_which(b) for b in REQUIRED_BINARIES)
 
 
 def _free_ports(n: int) -> list[int]:
@@ -177,148 +119,6 @@ def _tail(path: Path, n: int = 25) -> str:
     except OSError:
         return f"  ({path.name}: not readable)"
     return "\n".join(f"  {line}" for line in lines[-n:]) or f"  ({path.name}: empty)"
-
-
-# The supervisor runs as `python <tmp>/supervisor.py <tmp>/supervisor.json`.
-# It becomes a child subreaper, starts the daemons in order (each optionally
-# waiting for a file to appear, e.g. munged's socket), writes their PIDs to a
-# JSON file, then reaps children until SIGTERM (or until a daemon dies on its own).  On
-# the way out it stops the daemons in reverse order by PID, waits for them,
-# then kills and reaps any orphan left behind (slurmstepd, job processes).
-_SUPERVISOR = r'''
-import ctypes, json, os, signal, sys, time
-PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
-libc = ctypes.CDLL(None, use_errno=True)
-libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-spec = json.load(open(sys.argv[1]))
-stop = False
-def on_term(signum, frame):
-    global stop
-    stop = True
-signal.signal(signal.SIGTERM, on_term)
-signal.signal(signal.SIGINT, on_term)
-if os.getppid() != spec["parent"]:
-    stop = True                       # parent died before PDEATHSIG was armed
-def log(msg):
-    print(time.strftime("%H:%M:%S"), msg, flush=True)
-def reap():
-    """Reap all exited children; return {pid: status}."""
-    done = {}
-    while True:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return done
-        if pid == 0:
-            return done
-        done[pid] = status
-def children():
-    me = str(os.getpid())
-    kids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            if stat[stat.rindex(")") + 2:].split()[1] == me:
-                kids.append(int(entry))
-    return kids
-daemons = []                          # [(name, pid)] in start order
-dead = {}
-rc = 0
-for d in spec["daemons"]:
-    if stop:
-        break
-    def preexec(uid=d.get("uid"), gid=d.get("gid")):
-        os.setsid()
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        if gid is not None:
-            os.setgroups([])
-            os.setgid(gid)
-        if uid is not None:
-            os.setuid(uid)
-    out = open(d["log"], "ab")
-    pid = os.fork()
-    if pid == 0:
-        try:
-            preexec()
-            os.dup2(out.fileno(), 1)
-            os.dup2(out.fileno(), 2)
-            devnull = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(devnull, 0)
-            os.execve(d["argv"][0], d["argv"], d["env"])
-        except BaseException as exc:
-            os.write(2, f"exec failed: {exc!r}\n".encode())
-        finally:
-            os._exit(127)
-    out.close()
-    daemons.append((d["name"], pid))
-    log(f"started {d['name']} pid {pid}: {' '.join(d['argv'])}")
-    with open(spec["pidfile"] + ".tmp", "w") as f:
-        json.dump(dict(daemons), f)
-    os.replace(spec["pidfile"] + ".tmp", spec["pidfile"])
-    wait_for = d.get("wait_for")
-    deadline = time.monotonic() + spec["start_timeout"]
-    while wait_for and not os.path.exists(wait_for) and not stop:
-        dead.update(reap())
-        if pid in dead or time.monotonic() > deadline:
-            log(f"{d['name']} did not create {wait_for}")
-            stop, rc = True, 3
-            break
-        time.sleep(0.05)
-if not stop:
-    log("all daemons started")
-while not stop:
-    dead.update(reap())
-    for name, pid in daemons:
-        if pid in dead:
-            log(f"{name} (pid {pid}) exited by itself, status {dead[pid]}; shutting down")
-            stop, rc = True, 4
-    time.sleep(0.1)
-# ---- shutdown: daemons in reverse order, each SIGTERM then SIGKILL ----
-for name, pid in reversed(daemons):
-    dead.update(reap())
-    if pid in dead:
-        continue
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        continue
-    deadline = time.monotonic() + spec["stop_timeout"]
-    while pid not in dead and time.monotonic() < deadline:
-        time.sleep(0.05)
-        dead.update(reap())
-    if pid not in dead:
-        log(f"{name} (pid {pid}) ignored SIGTERM; SIGKILL")
-        os.kill(pid, signal.SIGKILL)
-        while pid not in dead:
-            time.sleep(0.05)
-            dead.update(reap())
-    log(f"stopped {name} (pid {pid})")
-# ---- orphans (slurmstepd, job processes) re-parented to us ----
-deadline = time.monotonic() + min(5.0, spec["stop_timeout"])
-while True:
-    reap()
-    kids = children()
-    if not kids:
-        break
-    sig = signal.SIGTERM if time.monotonic() < deadline else signal.SIGKILL
-    for pid in kids:
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            pass
-    time.sleep(0.1)
-if os.getppid() != spec["parent"] and not spec["keep_dir"]:
-    import shutil                     # orphaned: nobody else will clean up
-    shutil.rmtree(spec["root"], ignore_errors=True)
-log("supervisor done")
-sys.exit(rc)
-'''
 
 
 _SLURM_CONF = """\
@@ -375,15 +175,8 @@ class LocalSlurm:
     ``partition``, ``cpus``, ``mem_mb``.
     """
 
-    def __init__(
-        self,
-        cpus: int | None = None,
-        mem_mb: int = 4000,
-        partition: str = "debug",
-        start_timeout: float = 60.0,
-        stop_timeout: float = 20.0,
-        keep_dir: bool = False,
-    ):
+    def __init__(self, cpus: int | None = None, mem_mb: int = 4000, partition: str = "debug",
+                 start_timeout: float = 60.0, stop_timeout: float = 20.0, keep_dir: bool = False):
         self.cpus = cpus or os.cpu_count() or 1
         self.mem_mb = mem_mb
         self.partition = partition
@@ -399,13 +192,9 @@ class LocalSlurm:
     # -- public helpers -------------------------------------------------
     def run(self, *argv: str, check: bool = True, timeout: float = 30.0):
         """Run a slurm client command against this cluster; return stdout."""
-        proc = subprocess.run(
-            list(argv), env=self.env, capture_output=True, text=True, timeout=timeout
-        )
+        proc = subprocess.run(list(argv), env=self.env, capture_output=True, text=True, timeout=timeout)
         if check and proc.returncode != 0:
-            raise subprocess.CalledProcessError(
-                proc.returncode, argv, proc.stdout, proc.stderr
-            )
+            raise subprocess.CalledProcessError(proc.returncode, argv, proc.stdout, proc.stderr)
         return proc.stdout
 
     def is_up(self) -> bool:
@@ -427,15 +216,9 @@ class LocalSlurm:
         if self.root is None:
             return ""
         parts = []
-        for p in [
-            self.root / "log" / "supervisor.log",
-            self.root / "munge" / "munged.log",
-            self.root / "log" / "munged.out",
-            self.root / "log" / "slurmctld.log",
-            self.root / "log" / "slurmctld.out",
-            self.root / "log" / "slurmd.log",
-            self.root / "log" / "slurmd.out",
-        ]:
+        for name in ("log/supervisor.log", "munge/munged.log", "log/munged.out", "log/slurmctld.log",
+                     "log/slurmctld.out", "log/slurmd.log", "log/slurmd.out"):
+            p = self.root / name
             if p.exists():
                 parts.append(f"--- {p}\n{_tail(p, n)}")
         return "\n".join(parts)
@@ -477,18 +260,10 @@ class LocalSlurm:
         ctld_port, slurmd_port = _free_ports(2)
         self.conf = root / "slurm.conf"
         (root / "plugstack.conf").write_text("")
-        self.conf.write_text(
-            _SLURM_CONF.format(
-                cluster="localslurm",
-                ctld_port=ctld_port,
-                slurmd_port=slurmd_port,
-                munge_socket=mdir / "munge.socket",
-                root=root,
-                cpus=self.cpus,
-                mem_mb=self.mem_mb,
-                partition=self.partition,
-            )
-        )
+        self.conf.write_text(_SLURM_CONF.format(
+            cluster="localslurm", ctld_port=ctld_port, slurmd_port=slurmd_port, munge_socket=mdir / "munge.socket",
+            root=root, cpus=self.cpus, mem_mb=self.mem_mb, partition=self.partition,
+        ))
         # Client wrappers that pin SLURM_CONF: snakemake-executor-plugin-
         # slurm-jobstep (0.6.1) deletes every SLURM_* variable except the job
         # identity ones (SLURM_CONF included) before its nested `srun`, so
@@ -500,65 +275,41 @@ class LocalSlurm:
             if real is None:
                 continue
             wrapper = bindir / name
-            wrapper.write_text(
-                f"#!/bin/sh\nSLURM_CONF={shlex.quote(str(self.conf))}\n"
-                f"export SLURM_CONF\nexec {shlex.quote(real)} \"$@\"\n"
-            )
+            wrapper.write_text(f"#!/bin/sh\nSLURM_CONF={shlex.quote(str(self.conf))}\n"
+                               f"export SLURM_CONF\nexec {shlex.quote(real)} \"$@\"\n")
             wrapper.chmod(0o755)
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(_CLEAN_ENV_PREFIXES)
-        }
+        env = {k: v for k, v in os.environ.items() if not k.startswith(_CLEAN_ENV_PREFIXES)}
         env["SLURM_CONF"] = str(self.conf)
         path = env.get("PATH", os.defpath).split(os.pathsep)
-        env["PATH"] = os.pathsep.join(
-            [str(bindir), *path, *[d for d in _SBIN_DIRS if d not in path]]
-        )
+        env["PATH"] = os.pathsep.join([str(bindir), *path, *[d for d in _SBIN_DIRS if d not in path]])
         self.env = env
 
         daemon_env = dict(env)
         daemons = [
             {
                 "name": "munged",
-                "argv": [
-                    _which("munged"),
-                    "--foreground",
-                    f"--socket={mdir / 'munge.socket'}",
-                    f"--key-file={key}",
-                    f"--pid-file={mdir / 'munged.pid'}",
-                    f"--log-file={mdir / 'munged.log'}",
-                    f"--seed-file={mdir / 'munged.seed'}",
-                ],
+                "argv": [_which("munged"), "--foreground", f"--socket={mdir / 'munge.socket'}", f"--key-file={key}",
+                         f"--pid-file={mdir / 'munged.pid'}", f"--log-file={mdir / 'munged.log'}",
+                         f"--seed-file={mdir / 'munged.seed'}"],
                 "uid": munge.pw_uid,
                 "gid": munge.pw_gid,
                 "log": str(root / "log" / "munged.out"),
+                # slurmctld cannot authenticate anything before the socket exists
                 "wait_for": str(mdir / "munge.socket"),
                 "env": {"PATH": env["PATH"]},
             },
-            {
-                "name": "slurmctld",
-                # -D foreground, -i ignore (absent) state, -f our conf
-                "argv": [_which("slurmctld"), "-D", "-i", "-f", str(self.conf)],
-                "log": str(root / "log" / "slurmctld.out"),
-                "env": daemon_env,
-            },
-            {
-                "name": "slurmd",
-                "argv": [_which("slurmd"), "-D", "-N", "localhost", "-f", str(self.conf)],
-                "log": str(root / "log" / "slurmd.out"),
-                "env": daemon_env,
-            },
+            # -i: the state dir starts empty, so there are no state files to recover
+            {"name": "slurmctld", "argv": [_which("slurmctld"), "-D", "-i", "-f", str(self.conf)],
+             "log": str(root / "log" / "slurmctld.out"), "env": daemon_env},
+            {"name": "slurmd", "argv": [_which("slurmd"), "-D", "-N", "localhost", "-f", str(self.conf)],
+             "log": str(root / "log" / "slurmd.out"), "env": daemon_env},
         ]
         spec = {
-            "parent": os.getpid(),
-            "daemons": daemons,
-            "pidfile": str(root / "run" / "daemons.json"),
-            "start_timeout": self.start_timeout,
-            "stop_timeout": self.stop_timeout,
-            "root": str(root),
-            "keep_dir": self.keep_dir,
+            "parent": os.getpid(), "daemons": daemons, "pidfile": str(root / "run" / "daemons.json"),
+            "start_timeout": self.start_timeout, "stop_timeout": self.stop_timeout,
+            "root": str(root), "keep_dir": self.keep_dir,
         }
         (root / "supervisor.json").write_text(json.dumps(spec, indent=1))
-        (root / "supervisor.py").write_text(_SUPERVISOR)
         return spec
 
     def _start(self) -> None:
@@ -566,16 +317,8 @@ class LocalSlurm:
         assert self.root is not None
         with open(self.root / "log" / "supervisor.log", "ab") as log:
             self._supervisor = subprocess.Popen(
-                [
-                    sys.executable,
-                    str(self.root / "supervisor.py"),
-                    str(self.root / "supervisor.json"),
-                ],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=self.env,
-                cwd=self.root,
+                [sys.executable, str(SUPERVISOR), str(self.root / "supervisor.json")],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=self.root,
             )
         deadline = time.monotonic() + self.start_timeout
         state = ""

@@ -4,11 +4,9 @@ Brings up munged + slurmctld + slurmd on loopback (tests/slurm_cluster.py), runs
 `snakemake --workflow-profile profiles/slurm`, cancels one running fine-tuning job with `scancel` and checks that
 the profile's `retries: 1` resubmits it, the DAG completes, and every number equals the local run's.
 
-Skipped (with the reason) where a local SLURM cannot be started: not root,
-or the Debian packages `slurmctld slurmd slurm-client munge` are missing
-(`python -c 'import slurm_cluster; slurm_cluster.install_packages()'` from
-tests/ installs them as root).  Takes about two minutes on 2 cores
-(each SLURM job starts a fresh snakemake, ~7 s here).
+Skipped (with the reason) where a local SLURM cannot be started: not root, or the Debian packages
+`slurmctld slurmd slurm-client munge` are missing (`envs/system-packages.sh test` installs them as root; see
+envs/apt-packages.txt).  Takes about two minutes on 2 cores (each SLURM job starts a fresh snakemake, ~7 s here).
 """
 
 from __future__ import annotations
