@@ -6,7 +6,7 @@ the profile's `retries: 1` resubmits it, the DAG completes, and every number equ
 
 Skipped (with the reason) where a local SLURM cannot be started: not root, or the Debian packages
 `slurmctld slurmd slurm-client munge` are missing (`envs/system-packages.sh test` installs them as root; see
-envs/apt-packages.txt).  Takes about two minutes on 2 cores (each SLURM job starts a fresh snakemake, ~7 s here).
+envs/apt-packages.txt).  Takes about three minutes on 2 cores (each SLURM job starts a fresh snakemake, ~7 s here).
 """
 
 from __future__ import annotations
