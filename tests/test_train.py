@@ -86,6 +86,25 @@ def test_killed_run_resumes_to_identical_numbers(keyword_task, tiny_model, tmp_p
         assert torch.equal(load_layer(ref / "trajectory", layer)[0], load_layer(cut / "trajectory", layer)[0])
 
 
+def test_checkpoint_of_a_run_with_other_settings_is_not_resumed(keyword_task, tiny_model, tmp_path, capsys):
+    from ftgeom.finetune import load_classifier
+    from ftgeom.methods import make_method
+    from ftgeom.train.data import load_task
+    from ftgeom.train.loop import TrainConfig, fit
+
+    data = load_task(keyword_task, pad_id=0)
+
+    def train(state, **cfg):
+        model = load_classifier(tiny_model, data.info, seed=0)
+        return fit(model, make_method("full"), data, TrainConfig(precision="fp32", **cfg), state, progress=False)
+
+    train(tmp_path / "shared", epochs=1, lr=1e-2)                 # leaves its last.pt behind
+    capsys.readouterr()
+    reused = train(tmp_path / "shared", epochs=2, lr=3e-3)
+    assert "written by a run with other settings" in capsys.readouterr().err
+    assert reused["final"] == train(tmp_path / "fresh", epochs=2, lr=3e-3)["final"]
+
+
 @pytest.mark.parametrize("method,moves", [("frozen", {"embeddings", "head"}), ("head", {"head"}),
                                           ("full", {"embeddings", "encoder", "head"})])
 def test_methods_train_exactly_their_tensors(method, moves, keyword_task, tiny_model):

@@ -8,6 +8,7 @@ same numbers as an uninterrupted one.
 from __future__ import annotations
 
 import math
+import shutil
 import sys
 import time
 from contextlib import nullcontext
@@ -104,30 +105,40 @@ def fit(model: torch.nn.Module, method: Method, data: TaskData, cfg: TrainConfig
     total = steps_per_epoch * cfg.epochs
     optimizer = torch.optim.AdamW(method.parameter_groups(model, cfg.lr, cfg.weight_decay), lr=cfg.lr)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _linear_schedule(total, int(cfg.warmup_ratio * total)))
-    recorder = TrajectoryRecorder(model, trajectory_points, total, state_dir / "trajectory") \
-        if trajectory_points else None
-
     step, history, train_seconds, losses = 0, [], 0.0, []
     ckpt = state_dir / "last.pt"
-    if ckpt.exists():
-        state = torch.load(ckpt, map_location=device, weights_only=False)
+    # A checkpoint resumes only the run that wrote it: after a config change it is stale, not a head start.
+    fingerprint = {**asdict(cfg), "method": method.name, "trajectory_points": trajectory_points,
+                   "data": [data.info["provenance"]["config_hash"], data.info["provenance"]["seed"], data.info["sizes"]]}
+    state = torch.load(ckpt, map_location=device, weights_only=False) if ckpt.exists() else None
+    if state is not None and state["fingerprint"] != fingerprint:
+        print(f"ignoring {ckpt}: written by a run with other settings", file=sys.stderr)
+        shutil.rmtree(state_dir / "trajectory", ignore_errors=True)  # its snapshots are stale too
+        state = None
+    recorder = TrajectoryRecorder(model, trajectory_points, total, state_dir / "trajectory") \
+        if trajectory_points else None
+    if state is not None:
         model.load_state_dict(state["model"])
         method.load_state_dict(state["method"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         torch.set_rng_state(state["rng"])
+        if state["cuda_rng"] is not None:
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
         step, history, train_seconds, losses = (state[k] for k in ("step", "history", "train_seconds", "losses"))
         print(f"resumed from {ckpt} at step {step}/{total}", file=sys.stderr)
 
     def save_state():
         with atomic_path(ckpt) as tmp:
             torch.save({"model": model.state_dict(), "method": method.state_dict(), "optimizer": optimizer.state_dict(),
-                        "scheduler": scheduler.state_dict(), "rng": torch.get_rng_state(), "step": step,
-                        "history": history, "train_seconds": train_seconds, "losses": losses,
-                        "config": asdict(cfg)}, tmp)
+                        "scheduler": scheduler.state_dict(), "rng": torch.get_rng_state(),
+                        "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else None,
+                        "step": step, "history": history, "train_seconds": train_seconds, "losses": losses,
+                        "fingerprint": fingerprint}, tmp)
 
     bar = tqdm(total=total, initial=step, desc=f"{method.name} seed {cfg.seed}", disable=not progress,
                mininterval=5 if sys.stderr.isatty() else 30, file=sys.stderr)
+    params = [p for g in optimizer.param_groups for p in g["params"]]
     while step < total:
         epoch, offset = divmod(step, steps_per_epoch)
         for idx in epoch_batches(data.train.lengths, cfg.batch_size, cfg.seed, epoch, cfg.length_buckets)[offset:]:
@@ -137,7 +148,6 @@ def fit(model: torch.nn.Module, method: Method, data: TaskData, cfg: TrainConfig
                 logits = logits_of(model, method, batch)
             loss = loss_of(logits, batch["labels"], data.kind)
             loss.backward()
-            params = [p for g in optimizer.param_groups for p in g["params"]]
             torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
             optimizer.step()
             scheduler.step()
