@@ -26,6 +26,7 @@ test: setup
 	python -m pytest -q --durations=10
 
 dag: setup
+	envs/system-packages.sh dag
 	snakemake --dag | dot -Tsvg > dag.svg
 
 clean:

@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from ftgeom.provenance import atomic_path  # noqa: E402
 from ftgeom.report.runs import load_curves  # noqa: E402
@@ -24,8 +25,10 @@ def plot(curves, out: Path) -> None:
         curves["panel"] = curves["model"] + ": " + curves["panel"]
     g = sns.relplot(data=curves, x="epoch", y="validation", hue="method", col="panel", kind="line",
                     col_wrap=min(4, curves["panel"].nunique()), height=2.4, aspect=1.1, marker="o",
-                    errorbar=("pi", 100), facet_kws={"sharey": False})
+                    errorbar=("pi", 100), facet_kws={"sharey": False, "sharex": False})
     g.set_titles("{col_name}")
+    for ax in g.axes.flat:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     g.set_axis_labels("epoch", "validation score")
     for suffix in (".png", ".pdf"):
         with atomic_path(out.with_suffix(suffix)) as tmp:
