@@ -68,6 +68,7 @@ def test_package_task_keeps_real_text_and_fixed_splits(tmp_path):
     spec = {"source": "package", "reader": "vader-amazon-score", "splits": {"max_train": 50, "max_test": 20}}
     a = prepare("review-score", spec, 11, tmp_path / "a")
     b = prepare("review-score", spec, 11, tmp_path / "b")
-    assert a["kind"] == "regression" and a["sizes"]["train"] == 50 and a["sizes"]["test"] == 20
+    assert a["kind"] == "regression" and a["sizes"] == b["sizes"] and a["sizes"]["train"] == 50
+    assert a["sizes"]["test"] == 20
     ta, tb = (datasets.load_from_disk(str(tmp_path / x))["train"]["text"] for x in "ab")
     assert ta == tb and len(set(ta)) == 50
