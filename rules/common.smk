@@ -5,21 +5,18 @@ import shlex
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from ftgeom.config import ConfigError, validate as explain
+from ftgeom.config import ConfigError, validate as check_config
 
 
-# Snakemake's validate fills the schema defaults; on failure, ftgeom.config re-checks to print ONE line naming the
-# key instead of the schema dump, and also checks cross-references (tasks/models named in `finetune`).
+# ftgeom.config checks the schema first so that any problem is reported as ONE line naming the key (Snakemake's
+# own message dumps the schema), then cross-references (tasks/models named in `finetune`); Snakemake's validate
+# runs on the same schema after it.
+SCHEMA = workflow.source_path("../config/schema.yaml")
 try:
+    check_config(config, SCHEMA)
     validate(config, "../config/schema.yaml")
-    explain(config, workflow.source_path("../config/schema.yaml"))
 except (WorkflowError, ConfigError) as err:
-    try:
-        explain(config, workflow.source_path("../config/schema.yaml"))
-        message = str(err).splitlines()[0]
-    except ConfigError as one_line:
-        message = str(one_line)
-    sys.stderr.write(message + "\n")
+    sys.stderr.write(str(err).splitlines()[0] + "\n")
     sys.exit(1)
 
 R = "results"

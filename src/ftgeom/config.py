@@ -30,8 +30,6 @@ def _one_line(error: jsonschema.ValidationError) -> str:
         return f"config error: {where}: {error.message}"
     if error.validator == "enum":
         return f"config error: {where}: {error.instance!r} is not one of {error.validator_value}"
-    if error.validator == "pattern" and error.path == error.relative_path and not error.path:
-        return f"config error: {error.message}"
     return f"config error: {where}: {error.message}"
 
 
