@@ -17,7 +17,7 @@ rule prepare_model:
     benchmark:
         f"{R}/benchmarks/prepare_model/{{model}}.tsv"
     shell:
-        "python -m ftgeom.prepare_model --spec {params.spec} --out {output} > {log} 2>&1"
+        "python -m ftgeom.prepare_model --spec {params.spec} --out {output} --threads {threads} > {log} 2>&1"
 
 
 rule prepare_task:
@@ -38,7 +38,7 @@ rule prepare_task:
         f"{R}/benchmarks/prepare_task/{{task}}.tsv"
     shell:
         "python -m ftgeom.prepare_task --name {wildcards.task} --spec {params.spec} --seed {params.seed}"
-        " --out {output} > {log} 2>&1"
+        " --out {output} --threads {threads} > {log} 2>&1"
 
 
 rule encode_task:
@@ -61,4 +61,4 @@ rule encode_task:
         f"{R}/benchmarks/encode_task/{{model}}/{{task}}.tsv"
     shell:
         "python -m ftgeom.encode_task --data {input.data} --model {input.model}"
-        " --max-length {params.max_length} --out {output} > {log} 2>&1"
+        " --max-length {params.max_length} --out {output} --threads {threads} > {log} 2>&1"

@@ -36,6 +36,7 @@ Pitfalls this works around
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pwd
@@ -342,10 +343,9 @@ class LocalSlurm:
 
     def _read_pids(self) -> None:
         assert self.root is not None
-        try:
+        # Not written yet (the supervisor is still starting): keep what we knew.
+        with contextlib.suppress(OSError, ValueError):
             self.pids = json.loads((self.root / "run" / "daemons.json").read_text())
-        except (OSError, ValueError):
-            pass
 
     def _cancel_all_jobs(self) -> None:
         """Cancel leftover jobs so slurmd can clean up before it stops."""
@@ -362,7 +362,7 @@ class LocalSlurm:
                     return
                 time.sleep(0.5)
         except (OSError, subprocess.SubprocessError):
-            pass
+            return  # best effort: stopping the daemons below ends any job anyway
 
     def _stop(self) -> None:
         sup, self._supervisor = self._supervisor, None
@@ -377,10 +377,8 @@ class LocalSlurm:
                 # should not happen; do not leave daemons behind regardless
                 self._read_pids()
                 for pid in self.pids.values():
-                    try:
+                    with contextlib.suppress(ProcessLookupError):  # already gone: nothing to stop
                         os.kill(pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
                 sup.kill()
                 sup.wait()
         if self.root is not None and not self.keep_dir:

@@ -26,6 +26,7 @@ Only the standard library is used and nothing runs on import.
 from __future__ import annotations
 
 import ctypes
+import contextlib
 import json
 import os
 import shutil
@@ -185,10 +186,8 @@ class Supervisor:
                 break
             sig = signal.SIGTERM if time.monotonic() < deadline else signal.SIGKILL
             for pid in kids:
-                try:
+                with contextlib.suppress(ProcessLookupError):  # already gone: nothing to stop
                     os.kill(pid, sig)
-                except ProcessLookupError:
-                    pass
             time.sleep(0.1)
 
     def run(self) -> int:

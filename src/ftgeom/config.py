@@ -1,7 +1,6 @@
 """Config validation with one-line errors, defaults, and the hash that goes into every result's provenance."""
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from pathlib import Path
@@ -33,28 +32,14 @@ def _one_line(error: jsonschema.ValidationError) -> str:
     return f"config error: {where}: {error.message}"
 
 
-def _with_defaults(validator_cls):
-    """A validator that fills schema defaults in place, as Snakemake's validate(set_default=True) does."""
-    validate_props = validator_cls.VALIDATORS["properties"]
-
-    def set_defaults(validator, properties, instance, schema):
-        if isinstance(instance, dict):
-            for name, sub in properties.items():
-                if "default" in sub and name not in instance:
-                    instance[name] = copy.deepcopy(sub["default"])
-        yield from validate_props(validator, properties, instance, schema)
-
-    return jsonschema.validators.extend(validator_cls, {"properties": set_defaults})
-
-
 def load_schema(schema_path: str | Path) -> dict:
     return yaml.safe_load(Path(schema_path).read_text())
 
 
 def validate(config: dict, schema_path: str | Path) -> dict:
-    """Validate in place (filling defaults); raise ConfigError with one line on the first problem."""
+    """Raise ConfigError with one line on the first problem (Snakemake's validate then fills the defaults)."""
     schema = load_schema(schema_path)
-    validator = _with_defaults(jsonschema.Draft202012Validator)(schema)
+    validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
     if errors:
         raise ConfigError(_one_line(jsonschema.exceptions.best_match(errors)))

@@ -5,10 +5,11 @@ import argparse
 import shutil
 from pathlib import Path
 
+from ftgeom import runtime
 from ftgeom.provenance import read_json, stamp, write_json
 
 
-def encode(data_dir: Path, model_dir: Path, max_length: int, out_dir: Path, threads: int = 1) -> dict:
+def encode(data_dir: Path, model_dir: Path, max_length: int, out_dir: Path) -> dict:
     import datasets
     from transformers import AutoTokenizer
 
@@ -25,7 +26,7 @@ def encode(data_dir: Path, model_dir: Path, max_length: int, out_dir: Path, thre
         return enc
 
     drop = [c for c in dsd["train"].column_names if c != "label"]
-    encoded = dsd.map(tokenize, batched=True, remove_columns=drop, num_proc=None, desc="tokenise")
+    encoded = dsd.map(tokenize, batched=True, remove_columns=drop, desc="tokenise")
     tmp = out_dir.with_name(f".{out_dir.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     encoded.save_to_disk(str(tmp))
@@ -46,7 +47,9 @@ def main(argv=None) -> None:
     ap.add_argument("--model", required=True, type=Path)
     ap.add_argument("--max-length", required=True, type=int)
     ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
+    runtime.setup(args.threads)
     stats = encode(args.data, args.model, args.max_length, args.out)
     print(f"tokens per split: {stats}")
 

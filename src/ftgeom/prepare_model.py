@@ -5,6 +5,7 @@ import argparse
 import json
 
 from ftgeom.assets.models import save_model
+from ftgeom import runtime
 from ftgeom.provenance import stamp
 
 
@@ -12,7 +13,9 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--spec", required=True, help="the model's config entry, as JSON")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
+    runtime.setup(args.threads)
     spec = json.loads(args.spec)
     save_model(spec, args.out, stamp(spec))
     print(f"saved model ({spec['source']}) to {args.out}")

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from ftgeom.assets.task_data import load_frames, make_splits, save_dataset_atomic, to_dataset_dict
+from ftgeom import runtime
 from ftgeom.provenance import stamp, write_json
 
 DEFAULT_METRIC = {"binary": "accuracy", "multiclass": "accuracy", "regression": "pearson"}
@@ -42,7 +43,9 @@ def main(argv=None) -> None:
     ap.add_argument("--spec", required=True, help="the task's config entry, as JSON")
     ap.add_argument("--seed", type=int, required=True, help="data_seed: the splits depend on it only")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
+    runtime.setup(args.threads)
     info = prepare(args.name, json.loads(args.spec), args.seed, Path(args.out))
     print(f"task {args.name}: {info['kind']}, sizes {info['sizes']}")
 
