@@ -1,11 +1,19 @@
 # Stage assets: models (package | hub | random) and task data (package | hub | synthetic), tokenised once per model.
 
+# Keys of a model's / task's entry that only the fine-tuning runs read: changing one must not rebuild the asset.
+MODEL_TRAINING_KEYS = ("lr", "head", "max_length", "image_size", "precision")
+TASK_TRAINING_KEYS = ("epochs", "trajectory_points", "image_size", "description")
+
+
+def without(entry, keys):
+    return {k: v for k, v in entry.items() if k not in keys}
+
 
 rule prepare_model:
     output:
         directory(f"{R}/models/{{model}}"),
     params:
-        spec=lambda w: json_arg(config["models"][w.model]),
+        spec=lambda w: json_arg(without(config["models"][w.model], MODEL_TRAINING_KEYS)),
     threads: res("assets", "threads")
     resources:
         mem_mb=res("assets", "mem_mb"),
@@ -17,14 +25,14 @@ rule prepare_model:
     benchmark:
         f"{R}/benchmarks/prepare_model/{{model}}.tsv"
     shell:
-        "python -m ftgeom.prepare_model --spec {params.spec} --out {output} --threads {threads} > {log} 2>&1"
+        "python -m ftgeom.stages.prepare_model --spec {params.spec} --out {output} --threads {threads} > {log} 2>&1"
 
 
 rule prepare_task:
     output:
         directory(f"{R}/data/{{task}}"),
     params:
-        spec=lambda w: json_arg(config["tasks"][w.task]),
+        spec=lambda w: json_arg(without(config["tasks"][w.task], TASK_TRAINING_KEYS)),
         seed=config["data_seed"],
     threads: res("assets", "threads")
     resources:
@@ -37,7 +45,7 @@ rule prepare_task:
     benchmark:
         f"{R}/benchmarks/prepare_task/{{task}}.tsv"
     shell:
-        "python -m ftgeom.prepare_task --name {wildcards.task} --spec {params.spec} --seed {params.seed}"
+        "python -m ftgeom.stages.prepare_task --name {wildcards.task} --spec {params.spec} --seed {params.seed}"
         " --out {output} --threads {threads} > {log} 2>&1"
 
 
@@ -60,5 +68,5 @@ rule encode_task:
     benchmark:
         f"{R}/benchmarks/encode_task/{{model}}/{{task}}.tsv"
     shell:
-        "python -m ftgeom.encode_task --data {input.data} --model {input.model}"
+        "python -m ftgeom.stages.encode_task --data {input.data} --model {input.model}"
         " --max-length {params.max_length} --out {output} --threads {threads} > {log} 2>&1"

@@ -5,7 +5,9 @@ import shlex
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from ftgeom.config import ConfigError, validate as check_config
+from ftgeom.assets.prepare import task_modality
+from ftgeom.config import ConfigError, finetune_pairs, validate as check_config
+from ftgeom.train.settings import OPERATIONAL
 
 
 # ftgeom.config checks the schema first so that any problem is reported as ONE line naming the key (Snakemake's
@@ -35,6 +37,11 @@ def json_arg(obj):
     return shlex.quote(json.dumps(obj, sort_keys=True))
 
 
+# Settings that cannot change a number reach the jobs through this global, not through params: Snakemake re-runs a
+# job when its params change, but not when a global in its shell command does.
+OPS = json_arg({k: FT[k] for k in OPERATIONAL if k in FT})
+
+
 def res(stage, key):
     defaults = {"threads": 1, "mem_mb": 4000, "runtime": 60, "gpu": 0}
     return config.get("resources", {}).get(stage, {}).get(key, defaults[key])
@@ -53,16 +60,25 @@ def gpu_resources(stage):
 
 
 def finetune_runs():
-    """Every (model, task, method, seed) the config asks for."""
+    """Every (model, task, method, seed) the config asks for: models x tasks where modalities match."""
     return [
         dict(model=m, task=t, method=me, seed=s)
-        for m in FT["models"]
-        for t in FT["tasks"]
+        for m, t in finetune_pairs(config)
         for me in FT["methods"]
         for s in FT["seeds"]
     ]
 
 
-def traced_seeds_regex():
-    seeds = FT["trajectory"]["seeds"]
-    return "|".join(str(s) for s in seeds) if seeds else "(?!)"
+def one_of(values):
+    """A wildcard constraint matching exactly these values (none: matches nothing)."""
+    return "|".join(str(v) for v in values) if values else "(?!)"
+
+
+def is_traced(method, seed):
+    return method == "full" and int(seed) in FT["trajectory"]["seeds"]
+
+
+def final_weights_dir(model, task, method, seed):
+    """Where a run's final weights are: its trajectory when traced, else results/weights (finetune.keep_weights)."""
+    kind = "trajectories" if is_traced(method, seed) else "weights"
+    return f"{R}/{kind}/{model}/{task}/{method}/seed{seed}"

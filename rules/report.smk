@@ -19,7 +19,7 @@ rule finetune_table:
     benchmark:
         f"{R}/benchmarks/report/finetune_table.tsv"
     shell:
-        "python -m ftgeom.report.finetune_table --csv {output.csv} --tex {output.tex} --runs {output.runs}"
+        "python -m ftgeom.stages.finetune_table --csv {output.csv} --tex {output.tex} --runs {output.runs}"
         " {input} > {log} 2>&1"
 
 
@@ -40,4 +40,4 @@ rule learning_curves:
     benchmark:
         f"{R}/benchmarks/report/learning_curves.tsv"
     shell:
-        "python -m ftgeom.report.learning_curves --out {output.png} {input} > {log} 2>&1"
+        "python -m ftgeom.stages.learning_curves --out {output.png} {input} > {log} 2>&1"

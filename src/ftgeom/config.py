@@ -56,20 +56,37 @@ def _check_references(config: dict) -> None:
                     f"config error: finetune.{kind}[{i}]: unknown {kind[:-1]} '{name}' (defined: {', '.join(defined)})"
                 )
     for name, model in config["models"].items():
-        needed = {"package": "package", "hub": "hub_name", "random": "tokenizer"}[model["source"]]
-        if needed not in model:
-            raise ConfigError(f"config error: models.{name}: source '{model['source']}' needs key '{needed}'")
+        needed = {"package": ("package",), "hub": ("hub_name", "timm_name"),
+                  "random": ("tokenizer", "timm_name")}[model["source"]]
+        if not any(k in model for k in needed):
+            raise ConfigError(f"config error: models.{name}: source '{model['source']}' needs key "
+                              f"{' or '.join(repr(k) for k in needed)}")
     for name, task in config["tasks"].items():
         needed = {"package": "reader", "hub": "hub", "synthetic": "synthetic"}[task["source"]]
         if needed not in task:
             raise ConfigError(f"config error: tasks.{name}: source '{task['source']}' needs key '{needed}'")
+        if task["source"] == "hub" and not (task["hub"].get("text") or task["hub"].get("image")):
+            raise ConfigError(f"config error: tasks.{name}.hub: needs key 'text' (text task) or 'image' (image task)")
         if task["source"] == "package":
+            from ftgeom.assets.image_sources import IMAGE_SOURCES
             from ftgeom.assets.text_sources import SOURCES
 
-            if task["reader"] not in SOURCES:
-                raise ConfigError(
-                    f"config error: tasks.{name}.reader: unknown reader '{task['reader']}' (known: {', '.join(SOURCES)})"
-                )
+            if task["reader"] not in SOURCES and task["reader"] not in IMAGE_SOURCES:
+                known = ", ".join([*SOURCES, *IMAGE_SOURCES])
+                raise ConfigError(f"config error: tasks.{name}.reader: unknown reader '{task['reader']}' (known: {known})")
+    if not finetune_pairs(config):
+        raise ConfigError("config error: finetune: no model in finetune.models has the modality (text/image) of a "
+                          "task in finetune.tasks")
+
+
+def finetune_pairs(config: dict) -> list[tuple[str, str]]:
+    """(model, task) pairs to fine-tune: the product of finetune.models and .tasks, where modalities match."""
+    from ftgeom.assets.models import model_modality
+    from ftgeom.assets.prepare import task_modality
+
+    ft = config["finetune"]
+    return [(m, t) for m in ft["models"] for t in ft["tasks"]
+            if model_modality(config["models"][m]) == task_modality(config["tasks"][t])]
 
 
 def config_hash(obj) -> str:

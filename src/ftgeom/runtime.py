@@ -16,9 +16,8 @@ def setup(threads: int, seed: int | None = None) -> None:
     except RuntimeError:  # already set once in this process
         pass
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    import transformers
-
-    transformers.logging.set_verbosity_error()
+    # Set through the environment so that jobs which never use transformers (vision) do not pay its import.
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     if seed is not None:
         random.seed(seed)
         np.random.seed(seed)

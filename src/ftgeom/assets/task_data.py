@@ -5,45 +5,74 @@ Classification labels are ClassLabel (0..C-1); regression labels float32.
 """
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import train_test_split
 
 SPLITS = ("train", "validation", "test")
 
 
-def _split(df: pd.DataFrame, size, seed: int, stratify: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split off `size` rows (fraction or count), stratified by label where every class can be split."""
-    labels = df["label"] if stratify and df["label"].value_counts().min() >= 2 else None
-    try:
-        a, b = train_test_split(df, test_size=size, random_state=seed, stratify=labels)
-    except ValueError:  # a class too small for the requested stratified size
-        a, b = train_test_split(df, test_size=size, random_state=seed)
-    return a, b
+def example_hash(df: pd.DataFrame, seed: int) -> np.ndarray:
+    """A uniform number in [0, 1) per example that depends only on its content and the data seed.
+
+    Split membership is a threshold on it, so an example lands in the same split in every task built from the same
+    sentences or images (e.g. the movie-review snippets behind two tasks): cross-task experiments cannot leak.
+    Text is compared case- and whitespace-insensitively.
+    """
+    salt = str(seed).encode() + b"\x00"
+    if "image" in df:
+        contents = (np.ascontiguousarray(x).tobytes() + str(np.shape(x)).encode() for x in df["image"])
+    else:
+        pair = df["text_pair"] if "text_pair" in df else [""] * len(df)
+        contents = (" ".join(f"{a}\x1f{b}".lower().split()).encode() for a, b in zip(df["text"], pair))
+    digests = [int.from_bytes(hashlib.blake2b(salt + c, digest_size=8).digest(), "little") for c in contents]
+    return np.asarray(digests, dtype=np.float64) / 2.0 ** 64
 
 
-def _cap(df: pd.DataFrame, n: int | None, seed: int, stratify: bool) -> pd.DataFrame:
+def _cap(df: pd.DataFrame, u: np.ndarray, n: int | None, stratify: bool) -> pd.DataFrame:
+    """At most n rows: the lowest-hash rows, per class in proportion to the class sizes when stratified."""
     if n is None or len(df) <= n:
         return df
-    return _split(df, n, seed, stratify)[1]
+    if not stratify:
+        return df.iloc[np.sort(np.argsort(u, kind="stable")[:n])]
+    counts = df["label"].value_counts().sort_index()
+    exact = counts * n / len(df)
+    quota = np.floor(exact).astype(int)
+    quota[(exact - quota).sort_values(ascending=False, kind="stable").index[: n - quota.sum()]] += 1
+    keep = []
+    labels = df["label"].to_numpy()
+    for label, k in quota.items():
+        rows = np.flatnonzero(labels == label)
+        keep.extend(rows[np.argsort(u[rows], kind="stable")[:k]])
+    return df.iloc[np.sort(keep)]
 
 
 def make_splits(frames: dict[str, pd.DataFrame], kind: str, sizes: dict, seed: int) -> dict[str, pd.DataFrame]:
-    """Official test split if the source has one, else a held-out fraction; validation always from train."""
+    """Official test split if the source has one, else a held-out fraction; validation always from train.
+
+    Membership is a threshold on `example_hash` (content + seed), caps keep the lowest-hash examples (stratified
+    by label for classification), so splits are fixed, disjoint, and the same across tasks sharing examples.
+    """
     stratify = kind != "regression"
-    train = frames["train"]
-    test = frames.get("test")
-    if test is None:
-        train, test = _split(train, sizes.get("test_fraction", 0.1), seed, stratify)
-    train, validation = _split(train, sizes.get("validation_fraction", 0.1), seed + 1, stratify)
-    out = {
-        "train": _cap(train, sizes.get("max_train"), seed + 2, stratify),
-        "validation": _cap(validation, sizes.get("max_validation"), seed + 3, stratify),
-        "test": _cap(test, sizes.get("max_test"), seed + 4, stratify),
-    }
+    train = frames["train"].reset_index(drop=True)
+    u = example_hash(train, seed)
+    test_fraction = sizes.get("test_fraction", 0.1)
+    validation_fraction = sizes.get("validation_fraction", 0.1)
+    if frames.get("test") is not None:
+        test = frames["test"].reset_index(drop=True)
+        u_test, lo = example_hash(test, seed), 0.0
+    else:
+        is_test = u < test_fraction
+        test, u_test, lo = train[is_test].reset_index(drop=True), u[is_test], test_fraction
+    is_val = (u >= lo) & (u < lo + validation_fraction)
+    is_train = u >= lo + validation_fraction
+    parts = {"train": (train[is_train].reset_index(drop=True), u[is_train]),
+             "validation": (train[is_val].reset_index(drop=True), u[is_val]),
+             "test": (test, u_test)}
+    out = {k: _cap(df, uk, sizes.get(f"max_{k}"), stratify) for k, (df, uk) in parts.items()}
     return {k: v.reset_index(drop=True) for k, v in out.items()}
 
 
@@ -79,15 +108,29 @@ def hub_frames(spec: dict) -> tuple[str, tuple[str, ...], dict[str, pd.DataFrame
     """`datasets.load_dataset` (a hub name such as nyu-mll/glue, or a local folder) mapped onto our schema."""
     import datasets
 
-    ds = datasets.load_dataset(spec["path"], spec.get("name"))
-    columns = {spec["text"]: "text", spec["label"]: "label"}
+    from ftgeom.assets.hub import offline_flag, require_hub
+
+    what = f"dataset '{spec['path']}'" + (f" ({spec['name']})" if spec.get("name") else "") + " (source hub)"
+    # Only in offline mode can datasets try its cache without touching the network.
+    cached = require_hub(what, spec["path"], lambda: datasets.load_dataset(spec["path"], spec.get("name"))
+                         if offline_flag() else None)
+    ds = cached or datasets.load_dataset(spec["path"], spec.get("name"))
+    if spec.get("image"):
+        columns = {spec["image"]: "image", spec["label"]: "label"}
+    else:
+        columns = {spec["text"]: "text", spec["label"]: "label"}
     if spec.get("text_pair"):
         columns[spec["text_pair"]] = "text_pair"
     frames = {}
     for ours, theirs in (("train", spec.get("train_split", "train")), ("test", spec.get("test_split", "validation"))):
         if theirs not in ds:
             raise KeyError(f"dataset {spec['path']}/{spec.get('name')} has no split '{theirs}' (has: {list(ds)})")
-        df = ds[theirs].to_pandas()[list(columns)].rename(columns=columns)
+        if "image" in columns.values():  # PIL images -> uint8 H x W x C arrays
+            part = ds[theirs].select_columns(list(columns)).with_format("numpy")
+            df = pd.DataFrame({"image": list(part[spec["image"]]), "label": part[spec["label"]]})
+            df["image"] = [x if x.ndim == 3 else x[..., None] for x in df["image"]]
+        else:
+            df = ds[theirs].to_pandas()[list(columns)].rename(columns=columns)
         if spec["kind"] != "regression":
             df = df[df["label"] >= 0]  # GLUE marks hidden labels with -1
         frames[ours] = df
@@ -101,9 +144,11 @@ def hub_frames(spec: dict) -> tuple[str, tuple[str, ...], dict[str, pd.DataFrame
 def load_frames(spec: dict, seed: int) -> tuple[str, tuple[str, ...], dict[str, pd.DataFrame]]:
     source = spec["source"]
     if source == "package":
+        from ftgeom.assets.image_sources import IMAGE_SOURCES, read_image_source
         from ftgeom.assets.text_sources import read_source
 
-        src, frames = read_source(spec["reader"])
+        read = read_image_source if spec["reader"] in IMAGE_SOURCES else read_source
+        src, frames = read(spec["reader"])
         return src.kind, tuple(src.label_names), frames
     if source == "hub":
         return hub_frames(spec["hub"])

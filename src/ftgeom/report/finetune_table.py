@@ -1,10 +1,6 @@
-"""Results table: test score per task and method, mean ± std over seeds, as CSV and a LaTeX fragment.
-
-python -m ftgeom.report.finetune_table --csv T.csv --tex T.tex --runs RUNS.csv METRICS.json ...
-"""
+"""Results table: test score per task and method, mean ± std over seeds, as CSV and a LaTeX fragment."""
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pandas as pd
@@ -35,24 +31,14 @@ def to_latex(summary: pd.DataFrame, caption: str) -> str:
            f"\\begin{{table}}[t]\\centering\\small\n{body}\\caption{{{caption}}}\n\\end{{table}}\n"
 
 
-def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--csv", required=True, type=Path)
-    ap.add_argument("--tex", required=True, type=Path)
-    ap.add_argument("--runs", required=True, type=Path, help="one row per run, for later analysis")
-    ap.add_argument("metrics", nargs="+")
-    args = ap.parse_args(argv)
-    runs = load_runs(args.metrics)
+def write_tables(metrics: list[str], csv: Path, tex: Path, runs_csv: Path) -> pd.DataFrame:
+    runs = load_runs(metrics)
     summary = summarise(runs)
     n_seeds = runs.groupby(["model", "task", "method"])["seed"].nunique().min()
-    caption = (f"Test score (×100) of full fine-tuning vs a frozen encoder (embeddings and head train), "
+    caption = (f"Test score (×100) of full fine-tuning vs a frozen encoder (embeddings, pooler and head train), "
                f"mean $\\pm$ std over {n_seeds} seeds.")
-    for path, text in ((args.csv, summary.to_csv(index=False)), (args.runs, runs.to_csv(index=False)),
-                       (args.tex, to_latex(summary, caption))):
+    for path, text in ((csv, summary.to_csv(index=False)), (runs_csv, runs.to_csv(index=False)),
+                       (tex, to_latex(summary, caption))):
         with atomic_path(path) as tmp:
             tmp.write_text(text)
-    print(summary.to_string(index=False))
-
-
-if __name__ == "__main__":
-    main()
+    return summary

@@ -1,10 +1,6 @@
-"""Figure: validation score per epoch, one panel per task, one line per method (band = spread over seeds).
-
-python -m ftgeom.report.learning_curves --out FIG.png METRICS.json ...   (also writes FIG.pdf)
-"""
+"""Figure: validation score per epoch, one panel per task, one line per method (band = spread over seeds)."""
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import matplotlib
@@ -34,15 +30,3 @@ def plot(curves, out: Path) -> None:
         with atomic_path(out.with_suffix(suffix)) as tmp:
             g.figure.savefig(tmp, dpi=150, bbox_inches="tight", format=suffix[1:])
     plt.close(g.figure)
-
-
-def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--out", required=True, type=Path)
-    ap.add_argument("metrics", nargs="+")
-    args = ap.parse_args(argv)
-    plot(load_curves(args.metrics), args.out)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,4 +1,4 @@
-"""Tokenised task splits held as plain lists, seeded length-bucketed batches, and dynamic padding.
+"""Task splits in memory (tokenised text as plain lists, images as preprocessed tensors), seeded batches.
 
 Bucketing (sort within chunks of ~50 batches, then shuffle the batches) halves CPU step time on short texts while
 keeping batches random; the order depends only on (seed, epoch), which is what makes mid-epoch resume exact.
@@ -18,7 +18,7 @@ FEATURES = ("input_ids", "attention_mask", "token_type_ids")
 
 @dataclass
 class Split:
-    features: dict[str, list[list[int]]]
+    features: dict[str, list[list[int]] | torch.Tensor]  # text: token lists; images: {"pixel_values": N x 3 x H x W}
     labels: np.ndarray
     lengths: np.ndarray
 
@@ -42,8 +42,23 @@ class TaskData:
     def num_labels(self) -> int:
         return self.info["num_labels"]
 
+    @property
+    def modality(self) -> str:
+        return self.info.get("modality", "text")
 
-def load_task(encoded_dir: str | Path, pad_id: int) -> TaskData:
+
+def load_task(data_dir: str | Path, model_info: dict, image_size: int | None = None) -> TaskData:
+    """A task ready for one model: text from its encoded folder, images from the prepared folder (preprocessed
+    here for the model: resized, 3 channels, normalised; see ftgeom.train.images)."""
+    info = read_json(Path(data_dir) / "ftgeom_task.json")
+    if info.get("modality") == "image":
+        from ftgeom.train.images import load_image_task
+
+        return load_image_task(data_dir, model_info, image_size)
+    return load_text_task(data_dir, model_info.get("pad_token_id") or 0)
+
+
+def load_text_task(encoded_dir: str | Path, pad_id: int) -> TaskData:
     import datasets
 
     encoded_dir = Path(encoded_dir)
@@ -77,6 +92,10 @@ def eval_batches(lengths: np.ndarray, batch_size: int) -> list[np.ndarray]:
 
 
 def collate(split: Split, idx: np.ndarray, pad_id: int, kind: str, device: torch.device) -> dict[str, torch.Tensor]:
+    dtype = torch.float32 if kind == "regression" else torch.long
+    labels = torch.as_tensor(split.labels[idx], dtype=dtype, device=device)
+    if "pixel_values" in split.features:
+        return {"pixel_values": split.features["pixel_values"][torch.as_tensor(idx)].to(device), "labels": labels}
     width = int(split.lengths[idx].max())
     batch = {}
     for key, rows in split.features.items():
@@ -86,6 +105,5 @@ def collate(split: Split, idx: np.ndarray, pad_id: int, kind: str, device: torch
             seq = rows[i]
             out[r, :len(seq)] = seq
         batch[key] = torch.from_numpy(out).to(device)
-    dtype = torch.float32 if kind == "regression" else torch.long
-    batch["labels"] = torch.as_tensor(split.labels[idx], dtype=dtype, device=device)
+    batch["labels"] = labels
     return batch

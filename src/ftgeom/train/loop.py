@@ -1,6 +1,7 @@
 """The one training loop: AdamW, linear warmup/decay, eval each epoch, resumable, deterministic under a seed.
 
-Methods differ only in the parameterisation they hand this loop (ftgeom.methods). A run's state folder holds
+It trains a TaskModel (ftgeom.models: text or vision, backbone + head) and is the same for every method: methods
+differ only in the parameterisation they hand this loop (ftgeom.methods). A run's state folder holds
 `last.pt` (model + method + optimiser + schedule + RNG + position in the epoch), written atomically every
 `checkpoint_every` steps and at each epoch end, so a killed run restarts where it stopped and ends with the
 same numbers as an uninterrupted one.
@@ -11,7 +12,6 @@ import math
 import shutil
 import sys
 import time
-from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -22,8 +22,11 @@ from tqdm import tqdm
 
 from ftgeom.methods.base import Method
 from ftgeom.provenance import atomic_path
+from ftgeom.train.settings import OPERATIONAL
 from ftgeom.train.data import Split, TaskData, collate, epoch_batches, eval_batches
 from ftgeom.train.metrics import compute
+
+
 
 
 @dataclass
@@ -48,17 +51,12 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def _autocast(device: torch.device, precision: str):
-    if precision == "bf16":
-        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
-    return nullcontext()
-
-
 def logits_of(model: torch.nn.Module, method: Method, batch: dict) -> torch.Tensor:
+    """float32 logits. Weight overrides are formed here in float32, outside any autocast; the TaskModel applies
+    bf16 autocast to its backbone only (see ftgeom.models.task_model)."""
     inputs = {k: v for k, v in batch.items() if k != "labels"}
     overrides = method.weight_overrides()
-    out = functional_call(model, overrides, args=(), kwargs=inputs) if overrides else model(**inputs)
-    return out.logits.float()
+    return functional_call(model, overrides, args=(inputs,)) if overrides else model(inputs)
 
 
 def loss_of(logits: torch.Tensor, labels: torch.Tensor, kind: str) -> torch.Tensor:
@@ -73,8 +71,7 @@ def evaluate(model, method, data: TaskData, split: Split, cfg: TrainConfig, devi
     preds = []
     for idx in eval_batches(split.lengths, cfg.eval_batch_size):
         batch = collate(split, idx, data.pad_id, data.kind, device)
-        with _autocast(device, cfg.precision):
-            preds.append((idx, logits_of(model, method, batch).cpu().numpy()))
+        preds.append((idx, logits_of(model, method, batch).cpu().numpy()))
     order = np.concatenate([i for i, _ in preds])
     stacked = np.concatenate([p for _, p in preds])[np.argsort(order)]
     model.train()
@@ -89,7 +86,18 @@ def _linear_schedule(total: int, warmup: int):
     return factor
 
 
-def fit(model: torch.nn.Module, method: Method, data: TaskData, cfg: TrainConfig, state_dir: Path,
+def fingerprint_of(cfg: TrainConfig, method: Method, data: TaskData, task_model, trajectory_points: int) -> dict:
+    """What a checkpoint must match to be resumed: every setting that changes a number, the data (task, splits,
+    encoding or image size) and the model it started from."""
+    settings = {k: v for k, v in asdict(cfg).items() if k not in OPERATIONAL}
+    return {**settings, "method": method.name, "method_options": method.options(),
+            "trajectory_points": trajectory_points,
+            "data": [data.info["provenance"]["config_hash"], data.info["provenance"]["seed"], data.info["sizes"],
+                     data.info.get("encoding"), data.info.get("image_size")],
+            "model": [task_model.info.get("provenance", {}).get("config_hash"), task_model.head.kind]}
+
+
+def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir: Path,
         trajectory_points: int = 0, progress: bool = True) -> dict:
     """Train; return {'history', 'final', 'timing', ...}. Resumes from state_dir/last.pt when present."""
     from ftgeom.train.trajectory import TrajectoryRecorder
@@ -98,7 +106,8 @@ def fit(model: torch.nn.Module, method: Method, data: TaskData, cfg: TrainConfig
     state_dir.mkdir(parents=True, exist_ok=True)
     device = pick_device(cfg.device)
     torch.manual_seed(cfg.seed)
-    model = method.prepare(model).to(device)
+    task_model.precision = cfg.precision
+    model = method.prepare(task_model).to(device)
     method.to(device)
     model.train()
     steps_per_epoch = math.ceil(len(data.train) / cfg.batch_size)
@@ -108,14 +117,16 @@ def fit(model: torch.nn.Module, method: Method, data: TaskData, cfg: TrainConfig
     step, history, train_seconds, losses = 0, [], 0.0, []
     ckpt = state_dir / "last.pt"
     # A checkpoint resumes only the run that wrote it: after a config change it is stale, not a head start.
-    fingerprint = {**asdict(cfg), "method": method.name, "trajectory_points": trajectory_points,
-                   "data": [data.info["provenance"]["config_hash"], data.info["provenance"]["seed"], data.info["sizes"]]}
+    fingerprint = fingerprint_of(cfg, method, data, task_model, trajectory_points)
     state = torch.load(ckpt, map_location=device, weights_only=False) if ckpt.exists() else None
     if state is not None and state["fingerprint"] != fingerprint:
         print(f"ignoring {ckpt}: written by a run with other settings", file=sys.stderr)
-        shutil.rmtree(state_dir / "trajectory", ignore_errors=True)  # its snapshots are stale too
         state = None
-    recorder = TrajectoryRecorder(model, trajectory_points, total, state_dir / "trajectory") \
+    if state is None:
+        # Snapshots (θ0 included) are only valid beside the checkpoint that continues them: a run killed before
+        # its first checkpoint, or one with other settings, leaves nothing this run may reuse.
+        shutil.rmtree(state_dir / "trajectory", ignore_errors=True)
+    recorder = TrajectoryRecorder(task_model, model, method, trajectory_points, total, state_dir / "trajectory") \
         if trajectory_points else None
     if state is not None:
         model.load_state_dict(state["model"])
@@ -139,13 +150,13 @@ def fit(model: torch.nn.Module, method: Method, data: TaskData, cfg: TrainConfig
     bar = tqdm(total=total, initial=step, desc=f"{method.name} seed {cfg.seed}", disable=not progress,
                mininterval=5 if sys.stderr.isatty() else 30, file=sys.stderr)
     params = [p for g in optimizer.param_groups for p in g["params"]]
+    bucket = cfg.length_buckets and data.modality == "text"
     while step < total:
         epoch, offset = divmod(step, steps_per_epoch)
-        for idx in epoch_batches(data.train.lengths, cfg.batch_size, cfg.seed, epoch, cfg.length_buckets)[offset:]:
+        for idx in epoch_batches(data.train.lengths, cfg.batch_size, cfg.seed, epoch, bucket)[offset:]:
             t0 = time.perf_counter()
             batch = collate(data.train, idx, data.pad_id, data.kind, device)
-            with _autocast(device, cfg.precision):
-                logits = logits_of(model, method, batch)
+            logits = logits_of(model, method, batch)
             loss = loss_of(logits, batch["labels"], data.kind)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
@@ -158,7 +169,7 @@ def fit(model: torch.nn.Module, method: Method, data: TaskData, cfg: TrainConfig
             bar.update(1)
             bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
             if recorder:
-                recorder.maybe_record(step, model)
+                recorder.maybe_record(step)
             if step % cfg.checkpoint_every == 0 and step % steps_per_epoch:
                 save_state()
         val = evaluate(model, method, data, data.validation, cfg, device)
@@ -170,7 +181,7 @@ def fit(model: torch.nn.Module, method: Method, data: TaskData, cfg: TrainConfig
     bar.close()
     # The last epoch's validation score was computed on these very weights: no need to evaluate it again.
     final = {"validation": history[-1]["validation"], "test": evaluate(model, method, data, data.test, cfg, device)}
-    return {"history": history, "final": final, "recorder": recorder,
+    return {"history": history, "final": final, "recorder": recorder, "model": model,
             "timing": {"train_seconds": train_seconds, "steps": total,
                        "seconds_per_step": train_seconds / max(1, total), "device": str(device),
                        "threads": torch.get_num_threads()},

@@ -1,22 +1,28 @@
-"""Fine-tuning trajectories: t snapshots of every encoder layer, evenly spaced over training.
+"""Fine-tuning trajectories: t snapshots of every encoder layer's effective weights, evenly spaced over training.
 
 Layout of a finished trajectory folder (read layer by layer, never the whole model):
-  layer{i:02d}.safetensors  points (t x D_i, float32), theta0 (D_i,) = the pretrained layer
-  trajectory.json           steps, layer parameter names/shapes (the flattening order), provenance
+  layer{i:02d}.safetensors  points (t x D_i, float32), theta0 (D_i,) = the pretrained layer the run started from
+  initial.safetensors       every other parameter (embeddings, pooler, head) at step 0: with theta0, the run's
+                            complete initial state (the head's initialisation included)
+  final.safetensors         the same parameters at the end of training
+  trajectory.json           steps, per layer its parameter names/shapes (the flattening order) and label, provenance
+The weights are the effective ones (ftgeom.models.weights), under the TaskModel's plain names, whatever the
+method. A run that keeps only its final weights is a trajectory of one point (the last step).
 While training, each snapshot is one file in the run's state folder, so a killed run keeps what it had recorded.
 """
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
 
 import numpy as np
 import torch
 from safetensors import safe_open
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
-from ftgeom.model_layers import encoder_layers, flatten_layer
-from ftgeom.provenance import atomic_path, write_json
+from ftgeom.models.weights import effective_parameters
+from ftgeom.provenance import atomic_path, read_json, write_json
 
 
 def record_steps(total_steps: int, points: int) -> list[int]:
@@ -26,22 +32,40 @@ def record_steps(total_steps: int, points: int) -> list[int]:
 
 
 class TrajectoryRecorder:
-    def __init__(self, model: torch.nn.Module, points: int, total_steps: int, work_dir: Path):
+    def __init__(self, task_model, model, method, points: int, total_steps: int, work_dir: Path):
+        """task_model: the plain TaskModel (its layer map names the weights); model: what the method trains
+        (the TaskModel itself, or a wrapper); method: supplies weight overrides."""
+        self.model, self.method = model, method
+        self.layer_map = task_model.layer_map
         self.steps = record_steps(total_steps, points)
         self.work_dir = Path(work_dir)
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        self.layers = {i: [(n, tuple(p.shape)) for n, p in ps] for i, ps in encoder_layers(model).items()}
+        self.layers = {i: names for i, names in self.layer_map.layers.items()}
+        in_layers = {n for names in self.layers.values() for n in names}
+        self.rest = [n for n in self.layer_map.shapes if n not in in_layers]
         if not (self.work_dir / "theta0.safetensors").exists():
-            self._save(model, self.work_dir / "theta0.safetensors")
+            self._save_rest(self.work_dir / "initial.safetensors")
+            self._save_layers(self.work_dir / "theta0.safetensors")
 
-    def _save(self, model: torch.nn.Module, path: Path) -> None:
-        tensors = {f"layer{i:02d}": flatten_layer(ps) for i, ps in encoder_layers(model).items()}
+    def _weights(self, names: list[str]) -> dict[str, torch.Tensor]:
+        with torch.no_grad():
+            overrides = self.method.weight_overrides()
+        return {k: v.cpu() for k, v in effective_parameters(self.model, overrides, names).items()}
+
+    def _save_layers(self, path: Path) -> None:
+        weights = self._weights([n for names in self.layers.values() for n in names])
+        tensors = {f"layer{i:02d}": torch.cat([weights[n].reshape(-1) for n in names])
+                   for i, names in self.layers.items()}
         with atomic_path(path) as tmp:
             save_file(tensors, str(tmp))
 
-    def maybe_record(self, step: int, model: torch.nn.Module) -> None:
+    def _save_rest(self, path: Path) -> None:
+        with atomic_path(path) as tmp:
+            save_file({k: v.contiguous() for k, v in self._weights(self.rest).items()}, str(tmp))
+
+    def maybe_record(self, step: int) -> None:
         if step in self.steps:
-            self._save(model, self.work_dir / f"step{step:07d}.safetensors")
+            self._save_layers(self.work_dir / f"step{step:07d}.safetensors")
 
     def finalize(self, out_dir: Path, provenance: dict) -> dict:
         """Consolidate snapshots into one t x D file per layer, atomically (temp folder + rename)."""
@@ -62,11 +86,16 @@ class TrajectoryRecorder:
             with safe_open(str(self.work_dir / "theta0.safetensors"), framework="pt") as f:
                 theta0 = f.get_tensor(key)
             save_file({"points": torch.stack(rows), "theta0": theta0}, str(tmp / f"{key}.safetensors"))
+        shutil.copyfile(self.work_dir / "initial.safetensors", tmp / "initial.safetensors")
+        self._save_rest(tmp / "final.safetensors")
+        shapes = self.layer_map.shapes
         meta = {
             "steps": self.steps,
-            "layers": {f"layer{i:02d}": {"names": [n for n, _ in ps], "shapes": [list(s) for _, s in ps],
-                                         "numel": int(sum(np.prod(s) for _, s in ps))}
-                       for i, ps in self.layers.items()},
+            "layers": {f"layer{i:02d}": {"names": names, "shapes": [list(shapes[n]) for n in names],
+                                         "numel": int(sum(math.prod(shapes[n]) for n in names)),
+                                         "label": self.layer_map.labels[i]}
+                       for i, names in self.layers.items()},
+            "rest": self.rest,
             "provenance": provenance,
         }
         write_json(tmp / "trajectory.json", meta)
@@ -79,3 +108,21 @@ def load_layer(traj_dir: str | Path, layer: int) -> tuple[torch.Tensor, torch.Te
     """(points t x D, theta0 D) of one encoder layer."""
     with safe_open(str(Path(traj_dir) / f"layer{layer:02d}.safetensors"), framework="pt") as f:
         return f.get_tensor("points"), f.get_tensor("theta0")
+
+
+def unflatten(traj_dir: str | Path, layer: int, flat: torch.Tensor) -> dict[str, torch.Tensor]:
+    """A flat layer vector (a row of `points`, or theta0) as {parameter name: tensor of its shape}."""
+    info = read_json(Path(traj_dir) / "trajectory.json")["layers"][f"layer{layer:02d}"]
+    sizes = [math.prod(s) for s in info["shapes"]]
+    return {n: part.reshape(s) for n, s, part in zip(info["names"], info["shapes"], torch.split(flat, sizes))}
+
+
+def layer_weights(traj_dir: str | Path, layer: int, which: str = "final") -> dict[str, torch.Tensor]:
+    """One layer's weights by name: `initial` (pretrained, θ0) or `final` (the last recorded step)."""
+    points, theta0 = load_layer(traj_dir, layer)
+    return unflatten(traj_dir, layer, theta0 if which == "initial" else points[-1])
+
+
+def other_weights(traj_dir: str | Path, which: str = "final") -> dict[str, torch.Tensor]:
+    """Embeddings, pooler and head at the start (`initial`) or end (`final`) of the run."""
+    return load_file(str(Path(traj_dir) / f"{which}.safetensors"))
