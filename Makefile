@@ -22,6 +22,7 @@ smoke: setup
 	snakemake --cores $(CORES) --configfile config/smoke.yaml --directory results/smoke-run
 
 test: setup
+	@if [ "$$(id -u)" -eq 0 ]; then echo "make test (root): installs the Debian SLURM packages if missing (envs/apt-packages.txt) and starts a throw-away single-node SLURM (munged, slurmctld, slurmd on loopback) for tests/test_slurm_workflow.py; it is stopped when the tests end"; fi
 	envs/system-packages.sh test
 	python -m pytest -q --durations=10
 

@@ -11,7 +11,7 @@ min_version("9.0")
 # which inherit this environment) even when it is not pip-installed.
 SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p)
+os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (SRC, os.environ.get("PYTHONPATH")) if p))
 
 
 # The embedded default applies only when no --configfile is given: a user's config replaces it rather than

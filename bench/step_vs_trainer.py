@@ -21,18 +21,17 @@ sys.path.insert(0, str(REPO / "src"))
 
 
 def ours(data_dir, model_dir, n, precision, buckets):
-    from ftgeom.finetune import load_classifier
     from ftgeom.methods import make_method
+    from ftgeom.models import load_task_model, model_info
     from ftgeom.train.data import load_task
     from ftgeom.train.loop import TrainConfig, fit
-    from transformers import AutoTokenizer
 
-    data = load_task(data_dir, AutoTokenizer.from_pretrained(model_dir).pad_token_id)
+    data = load_task(data_dir, model_info(model_dir))
     for split in ("train",):
         s = getattr(data, split)
         s.features = {k: v[:n] for k, v in s.features.items()}
         s.labels, s.lengths = s.labels[:n], s.lengths[:n]
-    model = load_classifier(model_dir, data.info, seed=0)
+    model = load_task_model(model_dir, data.info, seed=0)
     cfg = TrainConfig(epochs=1, batch_size=32, lr=5e-5, precision=precision, length_buckets=buckets,
                       checkpoint_every=10**9)
     with tempfile.TemporaryDirectory() as tmp:
@@ -44,15 +43,19 @@ def ours(data_dir, model_dir, n, precision, buckets):
 
 def trainer(data_dir, model_dir, n, bf16, group_by_length):
     import datasets
-    from transformers import AutoTokenizer, DataCollatorWithPadding, Trainer, TrainingArguments
+    import torch
+    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
+                              TrainingArguments)
 
-    from ftgeom.finetune import load_classifier
     from ftgeom.provenance import read_json
 
     info = read_json(Path(data_dir) / "ftgeom_task.json")
     train = datasets.load_from_disk(str(data_dir))["train"].select(range(n)).rename_column("label", "labels")
     tok = AutoTokenizer.from_pretrained(model_dir)
-    model = load_classifier(model_dir, info, seed=0)
+    torch.manual_seed(0)
+    # transformers' own classifier (pooler + linear head for BERT): the same computation as our TaskModel
+    model = AutoModelForSequenceClassification.from_pretrained(model_dir, num_labels=info["num_labels"],
+                                                               dtype=torch.float32)
     with tempfile.TemporaryDirectory() as tmp:
         args = TrainingArguments(output_dir=tmp, per_device_train_batch_size=32, num_train_epochs=1,
                                  learning_rate=5e-5, use_cpu=True, bf16=bf16,

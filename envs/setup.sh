@@ -25,4 +25,6 @@ mkdir -p "$VENV/share/ftgeom"
 [ -f "$VENV/share/ftgeom/vaderSentiment-3.3.2.tar.gz" ] || \
   $PIP download --quiet --no-deps --no-binary :all: vaderSentiment==3.3.2 -d "$VENV/share/ftgeom"
 $PIP install --quiet --no-deps -e .
+# Fashion-MNIST ships as a Debian package (installed as root when apt-get works; otherwise the command is printed).
+envs/system-packages.sh data
 echo "ftgeom set up in $VENV ($(du -sh "$VENV" | cut -f1))"

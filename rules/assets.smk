@@ -1,29 +1,21 @@
 # Stage assets: models (package | hub | random) and task data (package | hub | synthetic), tokenised once per model.
 
-# Keys of a model's / task's entry that only the fine-tuning runs read: changing one must not rebuild the asset.
-MODEL_TRAINING_KEYS = ("lr", "head", "max_length", "image_size", "precision")
-TASK_TRAINING_KEYS = ("epochs", "trajectory_points", "image_size", "description")
-
-
-def without(entry, keys):
-    return {k: v for k, v in entry.items() if k not in keys}
-
 
 rule prepare_model:
     output:
         directory(f"{R}/models/{{model}}"),
-    params:
-        spec=lambda w: json_arg(without(config["models"][w.model], MODEL_TRAINING_KEYS)),
-    threads: res("assets", "threads")
-    resources:
-        mem_mb=res("assets", "mem_mb"),
-        runtime=res("assets", "runtime"),
-    conda:
-        "../envs/ftgeom.yaml"
     log:
         f"{R}/logs/prepare_model/{{model}}.log",
     benchmark:
         f"{R}/benchmarks/prepare_model/{{model}}.tsv"
+    conda:
+        "../envs/ftgeom.yaml"
+    threads: res("assets", "threads")
+    resources:
+        mem_mb=res("assets", "mem_mb"),
+        runtime=res("assets", "runtime"),
+    params:
+        spec=lambda w: json_arg(without(config["models"][w.model], MODEL_TRAINING_KEYS)),
     shell:
         "python -m ftgeom.stages.prepare_model --spec {params.spec} --out {output} --threads {threads} > {log} 2>&1"
 
@@ -31,19 +23,19 @@ rule prepare_model:
 rule prepare_task:
     output:
         directory(f"{R}/data/{{task}}"),
-    params:
-        spec=lambda w: json_arg(without(config["tasks"][w.task], TASK_TRAINING_KEYS)),
-        seed=config["data_seed"],
-    threads: res("assets", "threads")
-    resources:
-        mem_mb=res("assets", "mem_mb"),
-        runtime=res("assets", "runtime"),
-    conda:
-        "../envs/ftgeom.yaml"
     log:
         f"{R}/logs/prepare_task/{{task}}.log",
     benchmark:
         f"{R}/benchmarks/prepare_task/{{task}}.tsv"
+    conda:
+        "../envs/ftgeom.yaml"
+    threads: res("assets", "threads")
+    resources:
+        mem_mb=res("assets", "mem_mb"),
+        runtime=res("assets", "runtime"),
+    params:
+        spec=lambda w: json_arg(without(config["tasks"][w.task], TASK_TRAINING_KEYS)),
+        seed=config["data_seed"],
     shell:
         "python -m ftgeom.stages.prepare_task --name {wildcards.task} --spec {params.spec} --seed {params.seed}"
         " --out {output} --threads {threads} > {log} 2>&1"
@@ -55,18 +47,18 @@ rule encode_task:
         model=rules.prepare_model.output[0],
     output:
         directory(f"{R}/encoded/{{model}}/{{task}}"),
-    params:
-        max_length=lambda w: config["models"][w.model]["max_length"],
-    threads: res("assets", "threads")
-    resources:
-        mem_mb=res("assets", "mem_mb"),
-        runtime=res("assets", "runtime"),
-    conda:
-        "../envs/ftgeom.yaml"
     log:
         f"{R}/logs/encode_task/{{model}}/{{task}}.log",
     benchmark:
         f"{R}/benchmarks/encode_task/{{model}}/{{task}}.tsv"
+    conda:
+        "../envs/ftgeom.yaml"
+    threads: res("assets", "threads")
+    resources:
+        mem_mb=res("assets", "mem_mb"),
+        runtime=res("assets", "runtime"),
+    params:
+        max_length=lambda w: config["models"][w.model]["max_length"],
     shell:
         "python -m ftgeom.stages.encode_task --data {input.data} --model {input.model}"
         " --max-length {params.max_length} --out {output} --threads {threads} > {log} 2>&1"

@@ -1,5 +1,6 @@
 # Config validation and the small helpers every rule file uses.
 import json
+import os
 import shlex
 
 from snakemake.exceptions import WorkflowError
@@ -8,7 +9,6 @@ from snakemake.utils import validate
 from ftgeom.assets.prepare import task_modality
 from ftgeom.config import ConfigError, finetune_pairs, validate as check_config
 from ftgeom.train.settings import OPERATIONAL
-
 
 # ftgeom.config checks the schema first so that any problem is reported as ONE line naming the key (Snakemake's
 # own message dumps the schema), then cross-references (tasks/models named in `finetune`); Snakemake's validate
@@ -37,9 +37,10 @@ def json_arg(obj):
     return shlex.quote(json.dumps(obj, sort_keys=True))
 
 
-# Settings that cannot change a number reach the jobs through this global, not through params: Snakemake re-runs a
-# job when its params change, but not when a global in its shell command does.
-OPS = json_arg({k: FT[k] for k in OPERATIONAL if k in FT})
+# Settings that cannot change a number reach the jobs through the environment, not through params: Snakemake re-runs
+# a job when its params change. Every job (local or on a cluster node) re-reads this file, so each one sees them;
+# the run's metrics record them under "operational".
+os.environ.update(FTGEOM_OPS=json.dumps({k: FT[k] for k in OPERATIONAL if k in FT}, sort_keys=True))
 
 
 def res(stage, key):
@@ -82,3 +83,47 @@ def final_weights_dir(model, task, method, seed):
     """Where a run's final weights are: its trajectory when traced, else results/weights (finetune.keep_weights)."""
     kind = "trajectories" if is_traced(method, seed) else "weights"
     return f"{R}/{kind}/{model}/{task}/{method}/seed{seed}"
+
+
+# --- assets
+# Keys of a model's / task's entry that only the fine-tuning runs read: changing one must not rebuild the asset.
+MODEL_TRAINING_KEYS = ("lr", "head", "max_length", "image_size", "precision")
+TASK_TRAINING_KEYS = ("epochs", "trajectory_points", "image_size", "description")
+
+
+def without(entry, keys):
+    return {k: v for k, v in entry.items() if k not in keys}
+
+
+# --- finetune
+def task_data(w):
+    """Text: the task tokenised for this model; images: the prepared task (preprocessed in the job)."""
+    if task_modality(config["tasks"][w.task]) == "image":
+        return rules.prepare_task.output[0].format(task=w.task)
+    return rules.encode_task.output[0].format(model=w.model, task=w.task)
+
+
+def train_spec(w, points=None):
+    """Every setting that changes this run's numbers (a change re-runs it); operational ones: see common.smk."""
+    task, model = config["tasks"][w.task], config["models"][w.model]
+    skip = ("models", "tasks", "methods", "seeds", "lr", "trajectory", "keep_weights", *OPERATIONAL)
+    spec = {k: v for k, v in FT.items() if k not in skip}
+    spec.update(
+        model=w.model,
+        task=w.task,
+        method=w.method,
+        seed=int(w.seed),
+        lr=model.get("lr", {}).get(w.method, FT["lr"][w.method]),
+        epochs=task.get("epochs", FT["epochs"]),
+        head=model.get("head", "linear"),
+        precision=model.get("precision", FT["precision"]),
+    )
+    if task_modality(task) == "image":
+        spec["image_size"] = task.get("image_size", model.get("image_size"))
+    if points is not None:
+        spec["trajectory_points"] = points
+    return spec
+
+
+def traced_points(w):
+    return config["tasks"][w.task].get("trajectory_points", FT["trajectory"]["points"])

@@ -8,16 +8,16 @@ rule finetune_table:
         csv=f"{R}/tables/finetune.csv",
         tex=f"{R}/tables/finetune.tex",
         runs=f"{R}/tables/finetune_runs.csv",
-    threads: res("report", "threads")
-    resources:
-        mem_mb=res("report", "mem_mb"),
-        runtime=res("report", "runtime"),
-    conda:
-        "../envs/ftgeom.yaml"
     log:
         f"{R}/logs/report/finetune_table.log",
     benchmark:
         f"{R}/benchmarks/report/finetune_table.tsv"
+    conda:
+        "../envs/ftgeom.yaml"
+    threads: res("report", "threads")
+    resources:
+        mem_mb=res("report", "mem_mb"),
+        runtime=res("report", "runtime"),
     shell:
         "python -m ftgeom.stages.finetune_table --csv {output.csv} --tex {output.tex} --runs {output.runs}"
         " {input} > {log} 2>&1"
@@ -29,15 +29,15 @@ rule learning_curves:
     output:
         png=f"{R}/figures/learning_curves.png",
         pdf=f"{R}/figures/learning_curves.pdf",
-    threads: res("report", "threads")
-    resources:
-        mem_mb=res("report", "mem_mb"),
-        runtime=res("report", "runtime"),
-    conda:
-        "../envs/ftgeom.yaml"
     log:
         f"{R}/logs/report/learning_curves.log",
     benchmark:
         f"{R}/benchmarks/report/learning_curves.tsv"
+    conda:
+        "../envs/ftgeom.yaml"
+    threads: res("report", "threads")
+    resources:
+        mem_mb=res("report", "mem_mb"),
+        runtime=res("report", "runtime"),
     shell:
         "python -m ftgeom.stages.learning_curves --out {output.png} {input} > {log} 2>&1"

@@ -30,12 +30,11 @@ def tiny_model(tmp_path_factory) -> Path:
 
 
 def make_task(root: Path, model_dir: Path, name: str, synthetic: dict, seed: int = 3) -> Path:
-    from ftgeom.encode_task import encode
-    from ftgeom.prepare_task import prepare
+    from ftgeom.assets.prepare import encode_task, prepare_task
 
     raw, enc = root / f"{name}-raw", root / f"{name}-enc"
-    prepare(name, {"source": "synthetic", "synthetic": synthetic}, seed, raw)
-    encode(raw, model_dir, 24, enc)
+    prepare_task(name, {"source": "synthetic", "synthetic": synthetic}, seed, raw)
+    encode_task(raw, model_dir, 24, enc)
     return enc
 
 
@@ -60,3 +59,27 @@ def smoke_local(tmp_path_factory) -> Path:
     proc = run_snakemake(work, "--cores", "2", "--configfile", str(SMOKE))
     assert proc.returncode == 0, proc.stdout[-5000:]
     return work
+
+
+TINY_TIMM = {"source": "random", "timm_name": "test_efficientnet"}
+
+
+@pytest.fixture(scope="session")
+def tiny_vision_model(tmp_path_factory) -> Path:
+    from ftgeom.assets.models import save_model
+
+    out = tmp_path_factory.mktemp("models") / "tiny-effnet"
+    save_model(TINY_TIMM, out, provenance={"config_hash": "tiny-effnet"})
+    return out
+
+
+@pytest.fixture(scope="session")
+def quadrant_task(tmp_path_factory) -> Path:
+    """4-class synthetic image task: the label is the bright quadrant of a 16 x 16 grey image."""
+    from ftgeom.assets.prepare import prepare_task
+
+    out = tmp_path_factory.mktemp("tasks") / "quadrants"
+    spec = {"source": "synthetic", "synthetic": {"modality": "image", "kind": "multiclass", "num_labels": 4,
+                                                 "size": 320}}
+    prepare_task("quadrants", spec, 3, out)
+    return out

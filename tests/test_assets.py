@@ -1,14 +1,19 @@
 """The assets stage's three model sources and three data sources, on real weights and local fixtures."""
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import time
+
 import datasets
 import pandas as pd
 import pytest
 
 from ftgeom.assets.models import build_model, package_model_dir, save_model
 from ftgeom.assets.task_data import hub_frames
-from ftgeom.encode_task import encode
-from ftgeom.prepare_task import prepare
+from ftgeom.assets.prepare import encode_task as encode, prepare_task as prepare
 
 
 def test_package_model_is_the_real_minilm():
@@ -72,3 +77,35 @@ def test_package_task_keeps_real_text_and_fixed_splits(tmp_path):
     assert a["sizes"]["test"] == 20
     ta, tb = (datasets.load_from_disk(str(tmp_path / x))["train"]["text"] for x in "ab")
     assert ta == tb and len(set(ta)) == 50
+
+
+def _stage(module: str, *args: str, offline: bool) -> tuple[subprocess.CompletedProcess, float]:
+    from conftest import REPO
+
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_OFFLINE")}
+    env.update(PYTHONPATH=str(REPO / "src"), HF_ENDPOINT="http://127.0.0.1:9")  # a closed port: no hub here
+    if offline:
+        env["HF_HUB_OFFLINE"] = "1"
+    t0 = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", f"ftgeom.stages.{module}", *args], env=env, capture_output=True,
+                          text=True, timeout=120)
+    return proc, time.monotonic() - t0
+
+
+@pytest.mark.parametrize("offline", [False, True])
+@pytest.mark.parametrize("module,spec,name", [
+    ("prepare_model", {"source": "hub", "hub_name": "bert-base-cased"}, "bert-base-cased"),
+    ("prepare_model", {"source": "hub", "timm_name": "resnet50.a1_in1k"}, "resnet50.a1_in1k"),
+    ("prepare_task", {"source": "hub", "hub": {"path": "nyu-mll/glue", "name": "rte", "text": "sentence1",
+                                               "label": "label", "kind": "binary"}}, "nyu-mll/glue"),
+])
+def test_hub_asset_without_network_fails_fast_with_one_line(module, spec, name, offline, tmp_path):
+    args = ["--spec", json.dumps(spec), "--out", str(tmp_path / "out")]
+    if module == "prepare_task":
+        args += ["--name", "rte", "--seed", "0"]
+    proc, seconds = _stage(module, *args, offline=offline)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1, proc.stderr[-2000:]
+    assert name in lines[0] and "config/default.yaml" in lines[0], lines[0]
+    assert seconds < 30, f"took {seconds:.0f} s"
+    assert not (tmp_path / "out").exists()

@@ -19,11 +19,11 @@ SPEC = {"model": "tiny-bert", "task": "keywords", "method": "full", "seed": 0, "
 
 
 def run(spec, task, model, tmp, name, trajectory=False):
-    from ftgeom.finetune import run as finetune_run
+    from ftgeom.train.run import finetune
 
     out = tmp / name
-    return finetune_run(spec, task, model, out / "metrics.json", out / "state",
-                        trajectory_out=out / "trajectory" if trajectory else None, progress=False)
+    return finetune(spec, task, model, out / "metrics.json", out / "state",
+                    trajectory_out=out / "trajectory" if trajectory else None, progress=False)
 
 
 def test_full_finetuning_learns_the_keyword_task(keyword_task, tiny_model, tmp_path):
@@ -51,7 +51,7 @@ def test_regression_task_trains_with_mse(regression_task, tiny_model, tmp_path):
 
 
 def _cli(spec, task, model, out: Path, traj: bool):
-    cmd = [sys.executable, "-m", "ftgeom.finetune", "--spec", json.dumps(spec), "--data", str(task),
+    cmd = [sys.executable, "-m", "ftgeom.stages.finetune", "--spec", json.dumps(spec), "--data", str(task),
            "--model", str(model), "--out", str(out / "metrics.json"), "--state-dir", str(out / "state")]
     if traj:
         cmd += ["--trajectory-out", str(out / "trajectory")]
@@ -86,60 +86,67 @@ def test_killed_run_resumes_to_identical_numbers(keyword_task, tiny_model, tmp_p
         assert torch.equal(load_layer(ref / "trajectory", layer)[0], load_layer(cut / "trajectory", layer)[0])
 
 
+def _fit(task_dir, model_dir, state, method="full", **cfg):
+    from ftgeom.methods import make_method
+    from ftgeom.models import load_task_model, model_info
+    from ftgeom.train.data import load_task
+    from ftgeom.train.loop import TrainConfig, fit
+
+    data = load_task(task_dir, model_info(model_dir))
+    model = load_task_model(model_dir, data.info, seed=0)
+    cfg = {"precision": "fp32", **cfg}
+    return model, fit(model, make_method(method), data, TrainConfig(**cfg), state, progress=False)
+
+
 def test_checkpoint_of_a_run_with_other_settings_is_not_resumed(keyword_task, tiny_model, tmp_path, capsys):
-    from ftgeom.finetune import load_classifier
-    from ftgeom.methods import make_method
-    from ftgeom.train.data import load_task
-    from ftgeom.train.loop import TrainConfig, fit
-
-    data = load_task(keyword_task, pad_id=0)
-
-    def train(state, **cfg):
-        model = load_classifier(tiny_model, data.info, seed=0)
-        return fit(model, make_method("full"), data, TrainConfig(precision="fp32", **cfg), state, progress=False)
-
-    train(tmp_path / "shared", epochs=1, lr=1e-2)                 # leaves its last.pt behind
+    _fit(keyword_task, tiny_model, tmp_path / "shared", epochs=1, lr=1e-2)  # leaves its last.pt behind
     capsys.readouterr()
-    reused = train(tmp_path / "shared", epochs=2, lr=3e-3)
+    reused = _fit(keyword_task, tiny_model, tmp_path / "shared", epochs=2, lr=3e-3)[1]
     assert "written by a run with other settings" in capsys.readouterr().err
-    assert reused["final"] == train(tmp_path / "fresh", epochs=2, lr=3e-3)["final"]
+    assert reused["final"] == _fit(keyword_task, tiny_model, tmp_path / "fresh", epochs=2, lr=3e-3)[1]["final"]
 
 
-@pytest.mark.parametrize("method,moves", [("frozen", {"embeddings", "head"}), ("head", {"head"}),
-                                          ("full", {"embeddings", "encoder", "head"})])
-def test_methods_train_exactly_their_tensors(method, moves, keyword_task, tiny_model):
-    from ftgeom.finetune import load_classifier
-    from ftgeom.methods import make_method
-    from ftgeom.model_layers import role
+@pytest.mark.parametrize("method,moves", [("frozen", {"embeddings", "pooler", "head"}), ("head", {"head"}),
+                                          ("full", {"embeddings", "encoder", "pooler", "head"})])
+def test_methods_train_exactly_their_tensors(method, moves, keyword_task, tiny_model, tmp_path):
+    from ftgeom.models import load_task_model, model_info
     from ftgeom.train.data import load_task
-    from ftgeom.train.loop import TrainConfig, fit
 
-    data = load_task(keyword_task, pad_id=0)
-    model = load_classifier(tiny_model, data.info, seed=0)
-    before = {n: p.detach().clone() for n, p in model.named_parameters()}
-    fit(model, make_method(method), data, TrainConfig(epochs=1, lr=1e-2, precision="fp32"),
-        Path(keyword_task).parent / f"state-{method}", progress=False)
+    data = load_task(keyword_task, model_info(tiny_model))
+    before = {n: p.detach().clone() for n, p in load_task_model(tiny_model, data.info, seed=0).named_parameters()}
+    model, _ = _fit(keyword_task, tiny_model, tmp_path / "state", method, epochs=1, lr=1e-2)
+    role = model.layer_map.role
     changed = {role(n) for n, p in model.named_parameters() if not torch.equal(before[n], p.detach())}
     assert changed == moves
+    frozen_modules = [n for n, m in model.named_modules() if n and not list(m.children()) and role(n) not in moves]
+    model.train()
+    assert len(frozen_modules) > 0 or method == "full"
+    assert all(not model.get_submodule(n).training for n in frozen_modules), \
+        "frozen parts run in eval mode (no dropout, BatchNorm running statistics)"
 
 
 def test_trajectory_layout(keyword_task, tiny_model, tmp_path):
-    from ftgeom.model_layers import encoder_layers, flatten_layer
-    from ftgeom.train.trajectory import load_layer, record_steps
+    from ftgeom.models import load_task_model
+    from ftgeom.train.trajectory import layer_weights, load_layer, other_weights, record_steps
 
     rec = run({**SPEC, "epochs": 2, "trajectory_points": 5}, keyword_task, tiny_model, tmp_path, "t", trajectory=True)
     traj = tmp_path / "t" / "trajectory"
     meta = json.loads((traj / "trajectory.json").read_text())
     assert meta["steps"] == record_steps(rec["timing"]["steps"], 5) and meta["steps"][-1] == rec["timing"]["steps"]
-    from transformers import AutoModel
-
-    pretrained = encoder_layers(AutoModel.from_pretrained(tiny_model))
-    for i, params in pretrained.items():
+    start = load_task_model(tiny_model, {"num_labels": 3}, seed=0)   # the run's initial state (same seed)
+    params = dict(start.named_parameters())
+    for i, names in start.layer_map.layers.items():
         points, theta0 = load_layer(traj, i)
         info = meta["layers"][f"layer{i:02d}"]
-        assert points.shape == (5, info["numel"])
-        assert torch.equal(theta0, flatten_layer(params))  # θ0 is the pretrained layer
-        assert not torch.equal(points[-1], theta0)           # training moved it
+        assert info["names"] == names and points.shape == (5, info["numel"])
+        assert torch.equal(theta0, torch.cat([params[n].detach().reshape(-1) for n in names]))  # θ0 = pretrained
+        assert not torch.equal(points[-1], theta0)                                             # training moved it
+        assert set(layer_weights(traj, i)) == set(names)
+    initial, final = other_weights(traj, "initial"), other_weights(traj, "final")
+    assert set(initial) == set(meta["rest"]) == set(start.layer_map.names("embeddings") + start.layer_map.names(
+        "pooler") + start.layer_map.names("head"))
+    assert torch.equal(initial["head.out.weight"], params["head.out.weight"].detach()), "the head's initialisation"
+    assert not torch.equal(final["head.out.weight"], initial["head.out.weight"])
 
 
 def test_record_steps_are_evenly_spread():
@@ -147,3 +154,46 @@ def test_record_steps_are_evenly_spread():
 
     assert record_steps(64, 32) == list(range(2, 65, 2))
     assert record_steps(10, 32) == list(range(1, 11))
+
+
+def test_checkpoint_of_another_model_or_encoding_is_not_resumed(keyword_task, tiny_model, tmp_path, capsys):
+    """The fingerprint covers the model the run starts from and the task's encoding (tokenizer, max_length)."""
+    import shutil
+
+    from ftgeom.provenance import read_json, write_json
+
+    _fit(keyword_task, tiny_model, tmp_path / "state", epochs=1, lr=1e-2)
+    other_model = tmp_path / "other-model"
+    shutil.copytree(tiny_model, other_model)
+    info = read_json(other_model / "ftgeom_model.json")
+    write_json(other_model / "ftgeom_model.json", {**info, "provenance": {"config_hash": "another model"}})
+    capsys.readouterr()
+    _fit(keyword_task, other_model, tmp_path / "state", epochs=1, lr=1e-2)
+    assert "written by a run with other settings" in capsys.readouterr().err
+
+    other_encoding = tmp_path / "other-encoding"
+    shutil.copytree(keyword_task, other_encoding)
+    info = read_json(other_encoding / "ftgeom_task.json")
+    write_json(other_encoding / "ftgeom_task.json", {**info, "encoding": {**info["encoding"], "max_length": 12}})
+    _fit(keyword_task, tiny_model, tmp_path / "state2", epochs=1, lr=1e-2)
+    capsys.readouterr()
+    _fit(other_encoding, tiny_model, tmp_path / "state2", epochs=1, lr=1e-2)
+    assert "written by a run with other settings" in capsys.readouterr().err
+
+
+def test_stale_snapshots_without_a_checkpoint_are_not_reused(keyword_task, tiny_model, tmp_path):
+    """A run killed before its first checkpoint leaves θ0 (and maybe snapshots) behind: the next run starts over."""
+    from safetensors.torch import save_file
+
+    from ftgeom.train.trajectory import load_layer
+
+    stale = tmp_path / "s" / "state" / "trajectory"
+    stale.mkdir(parents=True)
+    save_file({"layer00": torch.zeros(10), "layer01": torch.zeros(10)}, str(stale / "theta0.safetensors"))
+    save_file({"head.out.weight": torch.zeros(1)}, str(stale / "initial.safetensors"))
+    run({**SPEC, "epochs": 1, "trajectory_points": 3}, keyword_task, tiny_model, tmp_path, "s", trajectory=True)
+    ref = run({**SPEC, "epochs": 1, "trajectory_points": 3}, keyword_task, tiny_model, tmp_path, "r", trajectory=True)
+    for layer in (0, 1):
+        a, b = load_layer(tmp_path / "s" / "trajectory", layer), load_layer(tmp_path / "r" / "trajectory", layer)
+        assert torch.equal(a[1], b[1]) and torch.equal(a[0], b[0])
+    assert ref["trajectory"]["points"] == 3

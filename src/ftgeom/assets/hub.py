@@ -32,23 +32,23 @@ def hub_reachable(timeout_s: float = 3.0) -> bool:
         return False
 
 
-def require_hub(what: str, name: str, load_cached=None):
-    """None if `name` is a local folder or the hub is reachable (the caller then loads it); the cached asset if
-    `load_cached()` finds one without the network; else AssetUnavailable. `what` names the asset in the message."""
+def hub_load(what: str, name: str, load):
+    """`load()` an asset named `name` that may come from the hub, failing fast with one line when it cannot.
+
+    A local folder or file loads directly. In offline mode (HF_HUB_OFFLINE etc.) the libraries read only their
+    cache, quickly; a miss becomes one line. Otherwise the hub must answer a TCP connection within seconds before
+    the libraries are let loose (they would retry for about 70 s). `what` names the asset in the message.
+    """
     if Path(name).exists():
-        return None
-    if load_cached is not None:
-        try:
-            found = load_cached()
-            if found is not None:
-                return found
-        except Exception:  # not in the local cache: fall through to the network check
-            pass
+        return load()
     if offline_flag():
-        raise AssetUnavailable(f"{what} needs the Hugging Face hub, but HF_HUB_OFFLINE/HF_DATASETS_OFFLINE is set "
-                               f"and it is not cached; {OFFLINE_HINT}")
+        try:
+            return load()
+        except Exception as err:  # the libraries' own multi-line errors; ours names the asset
+            raise AssetUnavailable(f"{what} is not in the local Hugging Face cache and HF_HUB_OFFLINE/"
+                                   f"HF_DATASETS_OFFLINE is set; {OFFLINE_HINT}") from err
     if not hub_reachable():
         endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
         raise AssetUnavailable(f"{what} needs the Hugging Face hub, which is unreachable from here ({endpoint}); "
                                f"{OFFLINE_HINT} (if it is in your Hugging Face cache, set HF_HUB_OFFLINE=1)")
-    return None
+    return load()

@@ -50,7 +50,7 @@ def build_model(spec: dict, seed: int = 0):
     import torch
     from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel
 
-    from ftgeom.assets.hub import require_hub
+    from ftgeom.assets.hub import hub_load
 
     source = spec["source"]
     if source == "package":
@@ -58,10 +58,8 @@ def build_model(spec: dict, seed: int = 0):
         return AutoModel.from_pretrained(where, dtype=torch.float32), AutoTokenizer.from_pretrained(where)
     if source == "hub":
         name = spec["hub_name"]
-        cached = require_hub(f"model '{name}' (source hub)", name, lambda: (
-            AutoModel.from_pretrained(name, dtype=torch.float32, local_files_only=True),
-            AutoTokenizer.from_pretrained(name, local_files_only=True)))
-        return cached or (AutoModel.from_pretrained(name, dtype=torch.float32), AutoTokenizer.from_pretrained(name))
+        return hub_load(f"model '{name}' (source hub)", name, lambda: (
+            AutoModel.from_pretrained(name, dtype=torch.float32), AutoTokenizer.from_pretrained(name)))
     if source == "random":
         tokenizer = AutoTokenizer.from_pretrained(_tokenizer_location(spec["tokenizer"]))
         arch = dict(spec.get("architecture", {}))

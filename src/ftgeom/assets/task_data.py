@@ -108,13 +108,10 @@ def hub_frames(spec: dict) -> tuple[str, tuple[str, ...], dict[str, pd.DataFrame
     """`datasets.load_dataset` (a hub name such as nyu-mll/glue, or a local folder) mapped onto our schema."""
     import datasets
 
-    from ftgeom.assets.hub import offline_flag, require_hub
+    from ftgeom.assets.hub import hub_load
 
     what = f"dataset '{spec['path']}'" + (f" ({spec['name']})" if spec.get("name") else "") + " (source hub)"
-    # Only in offline mode can datasets try its cache without touching the network.
-    cached = require_hub(what, spec["path"], lambda: datasets.load_dataset(spec["path"], spec.get("name"))
-                         if offline_flag() else None)
-    ds = cached or datasets.load_dataset(spec["path"], spec.get("name"))
+    ds = hub_load(what, spec["path"], lambda: datasets.load_dataset(spec["path"], spec.get("name")))
     if spec.get("image"):
         columns = {spec["image"]: "image", spec["label"]: "label"}
     else:

@@ -65,7 +65,7 @@ def build_vision_model(spec: dict, seed: int = 0):
     """(timm model with its own classifier, architecture name) for a vision model spec."""
     import timm
 
-    from ftgeom.assets.hub import require_hub
+    from ftgeom.assets.hub import hub_load
 
     source = spec["source"]
     kwargs = dict(spec.get("timm_kwargs", {}))
@@ -79,8 +79,8 @@ def build_vision_model(spec: dict, seed: int = 0):
         if spec.get("pretrained_file"):
             overlay = dict(file=str(spec["pretrained_file"]))
             return timm.create_model(arch, pretrained=True, pretrained_cfg_overlay=overlay, **kwargs), arch
-        require_hub(f"model '{arch}' (source hub, timm)", arch)
-        return timm.create_model(arch, pretrained=True, **kwargs), arch
+        return hub_load(f"model '{arch}' (source hub, timm)", arch,
+                        lambda: timm.create_model(arch, pretrained=True, **kwargs)), arch
     if source == "random":
         import torch
 

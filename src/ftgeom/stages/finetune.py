@@ -1,14 +1,16 @@
 """Rule finetune (and finetune_traced / finetune_kept): one (model, task, method, seed) run.
 
-python -m ftgeom.stages.finetune --spec JSON --ops JSON --data DIR --model DIR --out metrics.json --state-dir DIR
+python -m ftgeom.stages.finetune --spec JSON [--ops JSON] --data DIR --model DIR --out metrics.json --state-dir DIR
                                  [--trajectory-out DIR] [--threads N]
---spec holds every setting that changes a number; --ops the operational ones (checkpoint_every, device,
-eval_batch_size), which Snakemake does not treat as parameters, so changing them re-runs nothing.
+--spec holds every setting that changes a number; --ops (default: $FTGEOM_OPS, which the workflow sets) the
+operational ones (checkpoint_every, device, eval_batch_size): they are not rule params, so changing them re-runs
+nothing.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from ftgeom import runtime
@@ -18,7 +20,7 @@ from ftgeom.stages import run_stage
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--spec", required=True, help="run settings as JSON (see rules/finetune.smk)")
-    ap.add_argument("--ops", default="{}", help="operational settings as JSON")
+    ap.add_argument("--ops", default=os.environ.get("FTGEOM_OPS", "{}"), help="operational settings as JSON")
     ap.add_argument("--data", required=True, type=Path, help="encoded text task, or prepared image task")
     ap.add_argument("--model", required=True, type=Path)
     ap.add_argument("--out", required=True, type=Path)

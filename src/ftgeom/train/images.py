@@ -43,8 +43,8 @@ def load_image_task(data_dir: str | Path, model_info: dict, size: int | None = N
     dsd = datasets.load_from_disk(str(data_dir)).with_format("numpy")
     splits = {}
     for name in ("train", "validation", "test"):
-        ds = dsd[name]
-        pixels = preprocess(ds["image"], size, data["mean"], data["std"], data["interpolation"])
-        labels = np.asarray(ds["label"])
+        columns = dsd[name][:]  # {"image": uint8 N x H x W x C, "label": N}
+        pixels = preprocess(columns["image"], size, data["mean"], data["std"], data["interpolation"])
+        labels = np.asarray(columns["label"])
         splits[name] = Split({"pixel_values": pixels}, labels, np.ones(len(labels), dtype=np.int64))
     return TaskData(info, pad_id=0, **splits)
