@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ftgeom.models import Head, LayerMap
+from ftgeom.models import Head
 from ftgeom.models.text import TextTaskModel
 from ftgeom.models.vision import VisionTaskModel
 from ftgeom.models.weights import effective_parameters

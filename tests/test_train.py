@@ -2,17 +2,10 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import torch
 
-from conftest import REPO
 
 SPEC = {"model": "tiny-bert", "task": "keywords", "method": "full", "seed": 0, "epochs": 6, "batch_size": 16,
         "lr": 3e-3, "warmup_ratio": 0.1, "precision": "fp32", "checkpoint_every": 5}
@@ -50,40 +43,11 @@ def test_regression_task_trains_with_mse(regression_task, tiny_model, tmp_path):
     assert rec["final"]["test"]["pearson"] > 0.5, rec["final"]
 
 
-def _cli(spec, task, model, out: Path, traj: bool):
-    cmd = [sys.executable, "-m", "ftgeom.stages.finetune", "--spec", json.dumps(spec), "--data", str(task),
-           "--model", str(model), "--out", str(out / "metrics.json"), "--state-dir", str(out / "state")]
-    if traj:
-        cmd += ["--trajectory-out", str(out / "trajectory")]
-    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    return cmd, env
-
-
 def test_killed_run_resumes_to_identical_numbers(keyword_task, tiny_model, tmp_path):
-    spec = {**SPEC, "epochs": 8, "trajectory_points": 6}
-    ref = tmp_path / "ref"
-    cmd, env = _cli(spec, keyword_task, tiny_model, ref, traj=True)
-    subprocess.run(cmd, env=env, check=True, capture_output=True)
+    from kill_resume import assert_kill_and_resume_matches
 
-    cut = tmp_path / "cut"
-    cmd, env = _cli(spec, keyword_task, tiny_model, cut, traj=True)
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while not (cut / "state" / "last.pt").exists() and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert not (cut / "metrics.json").exists(), "the run was killed before it could finish"
-
-    second = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
-    assert "resumed from" in second.stderr
-    a, b = (json.loads((d / "metrics.json").read_text()) for d in (ref, cut))
-    assert a["final"] == b["final"]
-    assert [h["train_loss"] for h in a["history"]] == [h["train_loss"] for h in b["history"]]
-    from ftgeom.train.trajectory import load_layer
-
-    for layer in (0, 1):
-        assert torch.equal(load_layer(ref / "trajectory", layer)[0], load_layer(cut / "trajectory", layer)[0])
+    assert_kill_and_resume_matches({**SPEC, "epochs": 8, "trajectory_points": 6}, keyword_task, tiny_model, tmp_path,
+                                   layers=2)
 
 
 def _fit(task_dir, model_dir, state, method="full", **cfg):

@@ -1,19 +1,12 @@
 """The vision path: real ImageNet weights, offline image tasks, a timm model learning, kill-and-resume."""
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import REPO
 
 MILITARY_UNIFORM = 652  # ImageNet-1k class index
 
@@ -62,7 +55,7 @@ def test_hub_source_loads_a_local_checkpoint_through_timm_pretrained(tiny_vision
 def test_image_tasks_are_prepared_with_fixed_capped_splits(reader, n_classes, official_test, tmp_path):
     import datasets
 
-    from ftgeom.assets.image_sources import read_image_source
+    from ftgeom.assets.image_sources import IMAGE_SOURCES
     from ftgeom.assets.prepare import prepare_task
 
     spec = {"source": "package", "reader": reader, "splits": {"max_train": 200, "max_validation": 50, "max_test": 100}}
@@ -76,8 +69,7 @@ def test_image_tasks_are_prepared_with_fixed_capped_splits(reader, n_classes, of
     assert np.array_equal(a, b) and a.shape[-1] == 1
     assert a.max() > 200, "real images use the whole grey range"
     assert len(info["label_counts"]["train"]) == n_classes
-    _, frames = read_image_source(reader)
-    assert ("test" in frames) == official_test
+    assert ("test" in IMAGE_SOURCES[reader].read()) == official_test
 
 
 def test_fashion_mnist_missing_names_the_debian_package(monkeypatch):
@@ -85,7 +77,7 @@ def test_fashion_mnist_missing_names_the_debian_package(monkeypatch):
 
     monkeypatch.setattr(image_sources, "FASHION_DIR", Path("/nonexistent/fashion-mnist"))
     with pytest.raises(FileNotFoundError, match="dataset-fashion-mnist"):
-        image_sources.read_image_source("fashion-mnist")
+        image_sources.IMAGE_SOURCES["fashion-mnist"].read()
 
 
 def test_images_are_preprocessed_for_the_model(quadrant_task, tiny_vision_model):
@@ -114,34 +106,9 @@ def test_tiny_timm_model_learns_the_quadrant_task(quadrant_task, tiny_vision_mod
     assert rec["history"][0]["train_loss"] > rec["history"][-1]["train_loss"]
 
 
-def _cli(spec, task, model, out: Path):
-    cmd = [sys.executable, "-m", "ftgeom.stages.finetune", "--spec", json.dumps(spec), "--ops",
-           json.dumps({"checkpoint_every": 4}), "--data", str(task), "--model", str(model),
-           "--out", str(out / "metrics.json"), "--state-dir", str(out / "state"),
-           "--trajectory-out", str(out / "trajectory")]
-    return cmd, {**os.environ, "PYTHONPATH": str(REPO / "src")}
-
-
 def test_killed_vision_run_resumes_to_identical_numbers(quadrant_task, tiny_vision_model, tmp_path):
     """BatchNorm running statistics are part of the resumed state: the numbers match an uninterrupted run."""
-    from ftgeom.train.trajectory import load_layer
+    from kill_resume import assert_kill_and_resume_matches
 
-    spec = {**SPEC, "epochs": 4, "trajectory_points": 5}
-    ref, cut = tmp_path / "ref", tmp_path / "cut"
-    cmd, env = _cli(spec, quadrant_task, tiny_vision_model, ref)
-    subprocess.run(cmd, env=env, check=True, capture_output=True)
-    cmd, env = _cli(spec, quadrant_task, tiny_vision_model, cut)
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while not (cut / "state" / "last.pt").exists() and proc.poll() is None and time.time() < deadline:
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert not (cut / "metrics.json").exists(), "the run was killed before it could finish"
-    second = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
-    assert "resumed from" in second.stderr
-    a, b = (json.loads((d / "metrics.json").read_text()) for d in (ref, cut))
-    assert a["final"] == b["final"]
-    assert [h["train_loss"] for h in a["history"]] == [h["train_loss"] for h in b["history"]]
-    for layer in range(3):
-        assert torch.equal(load_layer(ref / "trajectory", layer)[0], load_layer(cut / "trajectory", layer)[0])
+    assert_kill_and_resume_matches({**SPEC, "epochs": 4, "trajectory_points": 5}, quadrant_task, tiny_vision_model,
+                                   tmp_path, layers=3)

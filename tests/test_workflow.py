@@ -76,6 +76,11 @@ def test_smoke_dag_outputs(smoke_local):
             assert tuple(f.get_slice("points").get_shape()) == (ft["trajectory"]["points"],
                                                                 meta["layers"]["layer01"]["numel"])
         assert not (res / "trajectories" / model / task / "full" / "seed1").exists()
+        kept = res / "weights" / model / task / "frozen" / "seed1"   # finetune.keep_weights
+        with safe_open(str(kept / "layer00.safetensors"), "pt") as f:
+            assert f.get_slice("points").get_shape()[0] == 1, "final weights: a one-point trajectory"
+        assert (kept / "final.safetensors").exists() and (kept / "initial.safetensors").exists()
+        assert not (res / "weights" / model / task / "frozen" / "seed0").exists()
         assert (res / "data" / task / "ftgeom_task.json").exists()
         assert (res / "encoded" / model / task).exists() == (model == "tiny-bert"), "images are not tokenised"
     assert not list(res.rglob("*.tmp")), "no temp files left behind"

@@ -97,10 +97,3 @@ IMAGE_SOURCES: dict[str, ImageSource] = {s.name: s for s in [
     ImageSource("digits", "multiclass", "scikit-learn digits (UCI optical digits), 1,797 8x8 images",
                 DIGITS, _digits),
 ]}
-
-
-def read_image_source(name: str) -> tuple[ImageSource, dict[str, pd.DataFrame]]:
-    if name not in IMAGE_SOURCES:
-        raise KeyError(f"unknown image source {name!r}; known: {', '.join(IMAGE_SOURCES)}")
-    source = IMAGE_SOURCES[name]
-    return source, source.read()

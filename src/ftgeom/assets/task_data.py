@@ -141,11 +141,13 @@ def hub_frames(spec: dict) -> tuple[str, tuple[str, ...], dict[str, pd.DataFrame
 def load_frames(spec: dict, seed: int) -> tuple[str, tuple[str, ...], dict[str, pd.DataFrame]]:
     source = spec["source"]
     if source == "package":
-        from ftgeom.assets.image_sources import IMAGE_SOURCES, read_image_source
+        from ftgeom.assets.image_sources import IMAGE_SOURCES
         from ftgeom.assets.text_sources import read_source
 
-        read = read_image_source if spec["reader"] in IMAGE_SOURCES else read_source
-        src, frames = read(spec["reader"])
+        if spec["reader"] in IMAGE_SOURCES:
+            src = IMAGE_SOURCES[spec["reader"]]
+            return src.kind, src.label_names, src.read()
+        src, frames = read_source(spec["reader"])
         return src.kind, tuple(src.label_names), frames
     if source == "hub":
         return hub_frames(spec["hub"])

@@ -11,7 +11,6 @@ import seaborn as sns  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from ftgeom.provenance import atomic_path  # noqa: E402
-from ftgeom.report.runs import load_curves  # noqa: E402
 
 
 def plot(curves, out: Path) -> None:

@@ -38,11 +38,26 @@ class TrainConfig:
     weight_decay: float = 0.01
     warmup_ratio: float = 0.06
     max_grad_norm: float = 1.0
-    precision: str = "bf16"
+    precision: str = "auto"   # auto | bf16 | fp32 (see resolve_precision)
     length_buckets: bool = True
     checkpoint_every: int = 50
     seed: int = 0
     device: str = "auto"
+
+
+def resolve_precision(name: str, device: torch.device) -> str:
+    """'auto': bf16 autocast where the hardware computes bf16 natively, else fp32. CPUs without AVX-512-BF16/AMX
+    (AVX2 only, say) emulate bf16 matmuls ~100x slower than fp32; bf16 also changes the numbers, so the resolved
+    precision is recorded with every run and is part of its resume fingerprint."""
+    if name != "auto":
+        return name
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    try:
+        native = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a torch build without oneDNN: no fast bf16 path on CPU
+        native = False
+    return "bf16" if native else "fp32"
 
 
 def pick_device(name: str) -> torch.device:
@@ -87,10 +102,11 @@ def _linear_schedule(total: int, warmup: int):
 
 
 def fingerprint_of(cfg: TrainConfig, method: Method, data: TaskData, task_model, trajectory_points: int) -> dict:
+    # task_model.precision is the resolved one (auto -> bf16 | fp32 on this hardware)
     """What a checkpoint must match to be resumed: every setting that changes a number, the data (task, splits,
     encoding or image size) and the model it started from."""
     settings = {k: v for k, v in asdict(cfg).items() if k not in OPERATIONAL}
-    return {**settings, "method": method.name, "method_options": method.options(),
+    return {**settings, "precision": task_model.precision, "method": method.name, "method_options": method.options(),
             "trajectory_points": trajectory_points,
             "data": [data.info["provenance"]["config_hash"], data.info["provenance"]["seed"], data.info["sizes"],
                      data.info.get("encoding"), data.info.get("image_size")],
@@ -106,7 +122,10 @@ def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir:
     state_dir.mkdir(parents=True, exist_ok=True)
     device = pick_device(cfg.device)
     torch.manual_seed(cfg.seed)
-    task_model.precision = cfg.precision
+    task_model.precision = resolve_precision(cfg.precision, device)
+    if task_model.precision == "bf16" and cfg.precision == "bf16" and resolve_precision("auto", device) != "bf16":
+        print("warning: bf16 requested, but this hardware has no native bf16: expect steps ~100x slower than fp32 "
+              "(precision: auto picks fp32 here)", file=sys.stderr)
     model = method.prepare(task_model).to(device)
     method.to(device)
     model.train()
@@ -184,5 +203,6 @@ def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir:
     return {"history": history, "final": final, "recorder": recorder, "model": model,
             "timing": {"train_seconds": train_seconds, "steps": total,
                        "seconds_per_step": train_seconds / max(1, total), "device": str(device),
+                       "precision": task_model.precision,
                        "threads": torch.get_num_threads()},
             **method.describe(model)}
