@@ -6,7 +6,7 @@ Usage::
 
     try:
         with LocalSlurm() as slurm:
-            subprocess.run(["sbatch", "--wrap", "hostname"], env=slurm.env, check=True)
+            subprocess.run(["sbatch", "--output=/dev/null", "--wrap", "hostname"], env=slurm.env, check=True)
     except SlurmUnavailable as exc:
         ...  # e.g. pytest.skip(str(exc))
 

@@ -1,25 +1,33 @@
 """The smoke DAG through profiles/slurm on a real single-node SLURM, against the local run's outputs.
 
 Brings up munged + slurmctld + slurmd on loopback (tests/slurm_cluster.py), runs config/smoke.yaml with
-`snakemake --workflow-profile profiles/slurm`, cancels one running fine-tuning job with `scancel` and checks that
-the profile's `retries: 1` resubmits it, the DAG completes, and every number equals the local run's.
+`snakemake --workflow-profile profiles/slurm`, cancels one running fine-tuning job with `scancel` once its resume
+checkpoint (last.pt) exists, and checks that the profile's `retries: 1` resubmits it, that the retry RESUMED from that
+checkpoint (its log says `resumed from ... at step N/TOTAL`, N > 0), that the DAG completes, and that every number
+equals the local run's (same config/smoke.yaml: resuming must not change a number).
+
+The tiny smoke runs train for 1-3 s after their first checkpoint, so the job is frozen with `scontrol suspend`
+before the cancel: the test checks, with every process of the job stopped, that last.pt is there and metrics.json
+is not yet, and only then cancels; a job that got past that point first is resumed and the next one is tried.
 
 Skipped (with the reason) where a local SLURM cannot be started: not root, or the Debian packages
 `slurmctld slurmd slurm-client munge` are missing (`envs/system-packages.sh test` installs them as root; see
-envs/apt-packages.txt).  Takes about three minutes on 2 cores (each SLURM job starts a fresh snakemake, ~7 s here).
+envs/apt-packages.txt).  Takes about four to five minutes on 2 cores (each SLURM job starts a fresh snakemake, ~7 s here).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
-import json
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -29,7 +37,17 @@ sys.path.insert(0, str(HERE))
 from slurm_cluster import LocalSlurm, SlurmUnavailable  # noqa: E402
 from workflow_runs import SMOKE, snakemake_env  # noqa: E402
 
-RUN_TIMEOUT_S = 300  # hard cap per snakemake run (timeout -s KILL)
+# Hard cap per snakemake run (timeout -s KILL), against hangs: the run takes 3-5 min on 2 shared cores, where 300 s
+# killed a run that had just finished all its 22 jobs.
+RUN_TIMEOUT_S = 480
+FINETUNE_RULES = ("finetune", "finetune_traced", "finetune_kept")
+# rules/finetune.smk, relative to the workflow's --directory
+RUN = "{model}/{task}/{method}/seed{seed}"
+STATE_DIR = "results/state/finetune/" + RUN
+METRICS = "results/finetune/" + RUN + "/metrics.json"
+LOG = "results/logs/finetune/" + RUN + ".log"
+# ftgeom.train.loop prints this to stderr (the rule sends it to the log); no anchors: tqdm bars share the log
+RESUMED = re.compile(r"resumed from (?P<path>\S+) at step (?P<step>\d+)/(?P<total>\d+)")
 
 
 @pytest.fixture(scope="module")
@@ -83,19 +101,77 @@ def _fail_msg(proc_out: str, slurm: LocalSlurm, workdir: Path) -> str:
     return f"{proc_out[-6000:]}\n{''.join(logs)}\n{slurm.logs()}"
 
 
-def _job_states(slurm: LocalSlurm) -> dict[str, str]:
-    out = slurm.run("squeue", "--states=all", "-h", "-o", "%i %T")
-    return dict(line.split() for line in out.splitlines() if line.strip())
+def _running_finetune_jobs(slurm: LocalSlurm) -> dict[str, tuple[str, dict[str, str]]]:
+    """{job id: (comment, wildcards)} of the RUNNING fine-tuning jobs.
 
-
-def _running_job_of_rule(slurm: LocalSlurm, rules: tuple[str, ...]) -> str | None:
-    # the plugin puts "rule_<name>[_wildcards_...]" into the job comment
+    The plugin puts "rule_<name>_wildcards_<values joined by '_'>" into the job comment; the values come in the
+    order of the output pattern (model, task, method, seed) and none contains '_' (rules/common.smk)."""
     out = slurm.run("squeue", "-h", "-t", "RUNNING", "-o", "%i|%k", check=False)
+    jobs = {}
     for line in out.splitlines():
         job_id, _, comment = line.strip().partition("|")
-        if any(comment == f"rule_{r}" or comment.startswith(f"rule_{r}_wildcards") for r in rules):
-            return job_id
-    return None
+        for rule in FINETUNE_RULES:
+            prefix = f"rule_{rule}_wildcards_"
+            if comment.startswith(prefix):
+                values = comment[len(prefix):].split("_")
+                assert len(values) == 4, f"unexpected job comment {comment!r}"
+                jobs[job_id] = (comment, dict(zip(("model", "task", "method", "seed"), values)))
+    return jobs
+
+
+def _job_state(slurm: LocalSlurm, job_id: str) -> str:
+    return slurm.run("squeue", "--states=all", "-h", "-j", job_id, "-o", "%T", check=False).strip()
+
+
+def _frozen(slurm: LocalSlurm, job_id: str, timeout: float = 15.0) -> bool:
+    """Wait until `scontrol suspend` has stopped every process of the job; False if the job is not SUSPENDED.
+
+    scontrol returns once slurmctld took the request, before slurmd has sent SIGSTOP: until every process of the
+    job (`scontrol listpids`, same host) is in state T, the training could still finish and remove its state."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _job_state(slurm, job_id) != "SUSPENDED":
+            return False
+        out = slurm.run("scontrol", "listpids", job_id, check=False)
+        pids = [row.split()[0] for row in out.splitlines() if row.split() and row.split()[0].isdigit()]
+        states = []
+        for pid in pids:
+            try:
+                states.append(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0])
+            except OSError:
+                pass  # already gone
+        if pids and all(st in "TtZX" for st in states):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _cancel_after_checkpoint(slurm: LocalSlurm, workdir: Path, proc: subprocess.Popen, out_path: Path,
+                             deadline: float) -> dict:
+    """scancel a running fine-tuning job whose resume checkpoint exists; return what the test checks later."""
+    passed = set()  # jobs that got past their last checkpoint before they were frozen
+    while True:
+        assert proc.poll() is None, "snakemake ended before a fine-tuning job could be cancelled:\n" + \
+            out_path.read_text() + f"\n(jobs that finished before they were frozen: {sorted(passed)})"
+        assert time.monotonic() < deadline, _fail_msg(out_path.read_text(), slurm, workdir)
+        jobs = {j: v for j, v in _running_finetune_jobs(slurm).items() if j not in passed}
+        for _ in range(15):  # poll the checkpoints every 20 ms, squeue every ~0.3 s
+            for job_id, (comment, wc) in jobs.items():
+                state_dir = workdir / STATE_DIR.format(**wc)
+                if not (state_dir / "last.pt").exists():
+                    continue
+                slurm.run("scontrol", "suspend", job_id, check=False)
+                metrics, log = workdir / METRICS.format(**wc), workdir / LOG.format(**wc)
+                if _frozen(slurm, job_id) and (state_dir / "last.pt").exists() and not metrics.exists():
+                    step = torch.load(state_dir / "last.pt", map_location="cpu", weights_only=False)["step"]
+                    first_log = log.read_text(errors="replace")
+                    slurm.run("scancel", job_id)
+                    return {"job_id": job_id, "comment": comment, "wildcards": wc, "step": step,
+                            "first_log": first_log}
+                slurm.run("scontrol", "resume", job_id, check=False)  # it finished first: let it be
+                passed.add(job_id)
+            jobs = {j: v for j, v in jobs.items() if j not in passed}
+            time.sleep(0.02)
 
 
 def test_smoke_dag_on_slurm_matches_local_and_survives_scancel(slurm, snakemake_exe, smoke_local, tmp_path):
@@ -105,14 +181,7 @@ def test_smoke_dag_on_slurm_matches_local_and_survives_scancel(slurm, snakemake_
         proc = subprocess.Popen(_cmd(snakemake_exe, tmp_path, "--configfile", str(SMOKE)), cwd=tmp_path,
                                 env=_env(slurm, snakemake_exe), stdout=log, stderr=subprocess.STDOUT, text=True)
         try:
-            deadline = time.monotonic() + 240
-            cancelled = None
-            while cancelled is None:
-                assert proc.poll() is None, "snakemake ended before a fine-tuning job ran:\n" + out_path.read_text()
-                assert time.monotonic() < deadline, _fail_msg(out_path.read_text(), slurm, tmp_path)
-                cancelled = _running_job_of_rule(slurm, ("finetune", "finetune_traced"))
-                time.sleep(0.3)
-            slurm.run("scancel", cancelled)
+            cancelled = _cancel_after_checkpoint(slurm, tmp_path, proc, out_path, deadline=time.monotonic() + 240)
             rc = proc.wait(timeout=RUN_TIMEOUT_S + 10)
         finally:
             if proc.poll() is None:
@@ -120,8 +189,31 @@ def test_smoke_dag_on_slurm_matches_local_and_survives_scancel(slurm, snakemake_
                 proc.wait()
     elapsed = time.monotonic() - t0
     assert rc == 0, _fail_msg(out_path.read_text(), slurm, tmp_path)
-    assert _job_states(slurm).get(cancelled) == "CANCELLED"
     print(f"smoke DAG on SLURM (with one scancel + retry): {elapsed:.1f} s")
+
+    # The cancelled job and its one retry (same comment); the retry wrote the run's metrics.
+    out = slurm.run("squeue", "--states=all", "-h", "-o", "%i|%k|%T")
+    attempts = {job_id: st for job_id, comment, st in (row.split("|") for row in out.splitlines())
+                if comment == cancelled["comment"]}
+    assert attempts.pop(cancelled["job_id"]) == "CANCELLED"
+    assert list(attempts.values()) == ["COMPLETED"], f"expected one retry of {cancelled['comment']}: {attempts}"
+    retry_id = next(iter(attempts))
+    wc = cancelled["wildcards"]
+    rec = json.loads((tmp_path / METRICS.format(**wc)).read_text())
+    assert rec["provenance"]["slurm"]["job_id"] == retry_id
+    # The retry resumed from the checkpoint the cancelled job left, not from step 0: the first try started fresh,
+    # the retry's log (the rule rewrites it) names that last.pt and a step at least the one it held at the cancel.
+    assert cancelled["step"] > 0
+    assert not RESUMED.search(cancelled["first_log"]), cancelled["first_log"]
+    retry_log = (tmp_path / LOG.format(**wc)).read_text(errors="replace")
+    resumed = RESUMED.search(retry_log)
+    assert resumed, f"the retried job did not resume from its checkpoint:\n{retry_log}"
+    assert Path(resumed["path"]) == Path(STATE_DIR.format(**wc)) / "last.pt"
+    assert cancelled["step"] <= int(resumed["step"]) <= int(resumed["total"]) == rec["timing"]["steps"]
+    print(f"cancelled job {cancelled['job_id']} ({cancelled['comment']}) with last.pt at step {cancelled['step']}; "
+          f"retry {retry_id}: {resumed[0]}")
+    # sbatch writes slurm-<id>.out into its working directory unless told --output (the plugin tells it)
+    assert not list(tmp_path.glob("slurm-*.out"))
 
     ours, local = tmp_path / "results", smoke_local / "results"
     cols = ["model", "task", "metric", "method", "mean", "std", "n"]

@@ -35,7 +35,8 @@ class Method(torch.nn.Module):
         decay, no_decay = [], []
         for name, p in model.named_parameters():
             if p.requires_grad:
-                (no_decay if name.endswith(NO_DECAY) else decay).append(p)
+                # biases and norm scales (BatchNorm/LayerNorm: every 1-d tensor) take no weight decay
+                (no_decay if p.ndim <= 1 or name.endswith(NO_DECAY) else decay).append(p)
         own = [p for p in self.parameters() if p.requires_grad]
         groups = [{"params": decay, "weight_decay": weight_decay, "lr": lr},
                   {"params": no_decay + own, "weight_decay": 0.0, "lr": lr}]

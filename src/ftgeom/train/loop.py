@@ -102,9 +102,8 @@ def _linear_schedule(total: int, warmup: int):
 
 
 def fingerprint_of(cfg: TrainConfig, method: Method, data: TaskData, task_model, trajectory_points: int) -> dict:
-    # task_model.precision is the resolved one (auto -> bf16 | fp32 on this hardware)
-    """What a checkpoint must match to be resumed: every setting that changes a number, the data (task, splits,
-    encoding or image size) and the model it started from."""
+    """What a checkpoint must match to be resumed: every setting that changes a number (the precision as resolved on
+    this hardware), the data (task, splits, encoding or image size) and the model it started from."""
     settings = {k: v for k, v in asdict(cfg).items() if k not in OPERATIONAL}
     return {**settings, "precision": task_model.precision, "method": method.name, "method_options": method.options(),
             "trajectory_points": trajectory_points,
