@@ -82,11 +82,12 @@ def test_fashion_mnist_missing_names_the_debian_package(monkeypatch):
 
 def test_images_are_preprocessed_for_the_model(quadrant_task, tiny_vision_model):
     from ftgeom.models import model_info
-    from ftgeom.train.data import load_task
+    from ftgeom.train.data import collate, load_task
 
     info = model_info(tiny_vision_model)
     data = load_task(quadrant_task, info, image_size=24)
-    x = data.train.features["pixel_values"]
+    assert data.train.features["pixel_values"].dtype == torch.uint8, "kept at native size until a batch is drawn"
+    x = collate(data.train, np.arange(len(data.train)), 0, data.kind, torch.device("cpu"))["pixel_values"]
     assert x.shape == (len(data.train), 3, 24, 24) and x.dtype == torch.float32
     mean, std = (torch.tensor(info["data"][k]).view(1, 3, 1, 1) for k in ("mean", "std"))
     pixels = x * std + mean  # undo the model's normalisation

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -18,9 +19,10 @@ FEATURES = ("input_ids", "attention_mask", "token_type_ids")
 
 @dataclass
 class Split:
-    features: dict[str, list[list[int]] | torch.Tensor]  # text: token lists; images: {"pixel_values": N x 3 x H x W}
+    features: dict[str, list[list[int]] | torch.Tensor]  # text: token lists; images: {"pixel_values": uint8 NCHW}
     labels: np.ndarray
     lengths: np.ndarray
+    transform: Callable[[torch.Tensor], torch.Tensor] | None = None  # images: per-batch preprocessing
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -95,7 +97,8 @@ def collate(split: Split, idx: np.ndarray, pad_id: int, kind: str, device: torch
     dtype = torch.float32 if kind == "regression" else torch.long
     labels = torch.as_tensor(split.labels[idx], dtype=dtype, device=device)
     if "pixel_values" in split.features:
-        return {"pixel_values": split.features["pixel_values"][torch.as_tensor(idx)].to(device), "labels": labels}
+        pixels = split.features["pixel_values"][torch.as_tensor(idx)].to(device)
+        return {"pixel_values": split.transform(pixels) if split.transform else pixels, "labels": labels}
     width = int(split.lengths[idx].max())
     batch = {}
     for key, rows in split.features.items():
