@@ -25,6 +25,7 @@ include: "rules/common.smk"
 include: "rules/assets.smk"
 include: "rules/finetune.smk"
 include: "rules/report.smk"
+include: "rules/head_probe.smk"
 
 
 rule all:
@@ -32,3 +33,4 @@ rule all:
     input:
         rules.finetune_table.output,
         rules.learning_curves.output,
+        rules.head_probe_report.output if HP else [],

@@ -120,6 +120,8 @@ def train_spec(w, points=None):
     )
     if task_modality(task) == "image":
         spec["image_size"] = task.get("image_size", model.get("image_size"))
+    if w.method == "full" and w.task in config.get("head_probe", {}).get("models", {}).get(w.model, []):
+        spec["track_features"] = True  # paper C's τ = 0: the features' drift from the start, each epoch
     if points is not None:
         spec["trajectory_points"] = points
     return spec

@@ -46,6 +46,8 @@ class Matrix:
 
 def _layer_prefixes(backbone: torch.nn.Module) -> list[tuple[str, str]]:
     """(module prefix inside the backbone, label) of every layer, in forward order."""
+    if getattr(backbone, "precomputed", False):  # cached features stand in for the backbone: no layers
+        return []
     encoder = getattr(backbone, "encoder", None)
     if encoder is not None and isinstance(getattr(encoder, "layer", None), torch.nn.ModuleList):
         return [(f"encoder.layer.{i}", f"layer {i}") for i in range(len(encoder.layer))]

@@ -19,7 +19,8 @@ FEATURES = ("input_ids", "attention_mask", "token_type_ids")
 
 @dataclass
 class Split:
-    features: dict[str, list[list[int]] | torch.Tensor]  # text: token lists; images: {"pixel_values": uint8 NCHW}
+    # text: token lists; images: {"pixel_values": uint8 NCHW}; cached backbone features: {"features": N x width}
+    features: dict[str, list[list[int]] | torch.Tensor]
     labels: np.ndarray
     lengths: np.ndarray
     transform: Callable[[torch.Tensor], torch.Tensor] | None = None  # images: per-batch preprocessing
@@ -99,6 +100,8 @@ def collate(split: Split, idx: np.ndarray, pad_id: int, kind: str, device: torch
     if "pixel_values" in split.features:
         pixels = split.features["pixel_values"][torch.as_tensor(idx)].to(device)
         return {"pixel_values": split.transform(pixels) if split.transform else pixels, "labels": labels}
+    if "features" in split.features:  # cached backbone features (paper C's head probing)
+        return {"features": split.features["features"][torch.as_tensor(idx)].to(device), "labels": labels}
     width = int(split.lengths[idx].max())
     batch = {}
     for key, rows in split.features.items():

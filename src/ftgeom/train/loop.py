@@ -8,6 +8,7 @@ same numbers as an uninterrupted one.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import shutil
 import sys
@@ -24,9 +25,8 @@ from ftgeom.methods.base import Method
 from ftgeom.provenance import atomic_path
 from ftgeom.train.settings import OPERATIONAL
 from ftgeom.train.data import Split, TaskData, collate, epoch_batches, eval_batches
+from ftgeom.train.feature_drift import FeatureCapture, drift_summary
 from ftgeom.train.metrics import compute
-
-
 
 
 @dataclass
@@ -38,6 +38,10 @@ class TrainConfig:
     weight_decay: float = 0.01
     warmup_ratio: float = 0.06
     max_grad_norm: float = 1.0
+    schedule: str = "linear"  # linear (warmup, then decay to 0) | constant (after warmup; paper C's head probing)
+    label_smoothing: float = 0.0
+    # Paper C: pooled features of the validation split at the start and after every epoch, against the start's
+    track_features: bool = False
     precision: str = "auto"   # auto | bf16 | fp32 (see resolve_precision)
     length_buckets: bool = True
     checkpoint_every: int = 50
@@ -74,30 +78,38 @@ def logits_of(model: torch.nn.Module, method: Method, batch: dict) -> torch.Tens
     return functional_call(model, overrides, args=(inputs,)) if overrides else model(inputs)
 
 
-def loss_of(logits: torch.Tensor, labels: torch.Tensor, kind: str) -> torch.Tensor:
+def loss_of(logits: torch.Tensor, labels: torch.Tensor, kind: str, label_smoothing: float = 0.0) -> torch.Tensor:
     if kind == "regression":
         return torch.nn.functional.mse_loss(logits.squeeze(-1), labels)
-    return torch.nn.functional.cross_entropy(logits, labels)
+    return torch.nn.functional.cross_entropy(logits, labels, label_smoothing=label_smoothing)
 
 
 @torch.no_grad()
-def evaluate(model, method, data: TaskData, split: Split, cfg: TrainConfig, device) -> dict[str, float]:
+def evaluate(model, method, data: TaskData, split: Split, cfg: TrainConfig, device,
+             features: bool = False) -> dict[str, float] | tuple[dict[str, float], torch.Tensor]:
+    """The split's metrics; with `features`, also the head's input (pooled features) per example, in split order."""
     model.eval()
     preds = []
-    for idx in eval_batches(split.lengths, cfg.eval_batch_size):
-        batch = collate(split, idx, data.pad_id, data.kind, device)
-        preds.append((idx, logits_of(model, method, batch).cpu().numpy()))
+    with FeatureCapture(model.head if features else None) as capture:
+        for idx in eval_batches(split.lengths, cfg.eval_batch_size):
+            batch = collate(split, idx, data.pad_id, data.kind, device)
+            preds.append((idx, logits_of(model, method, batch).cpu().numpy()))
     order = np.concatenate([i for i, _ in preds])
     stacked = np.concatenate([p for _, p in preds])[np.argsort(order)]
     model.train()
-    return compute(data.kind, stacked, split.labels)
+    scores = compute(data.kind, stacked, split.labels)
+    return (scores, capture.stacked()[torch.as_tensor(np.argsort(order))]) if features else scores
 
 
-def _linear_schedule(total: int, warmup: int):
+def _schedule(total: int, warmup: int, kind: str):
     def factor(step: int) -> float:
         if step < warmup:
             return (step + 1) / max(1, warmup)
+        if kind == "constant":
+            return 1.0
         return max(0.0, (total - step) / max(1, total - warmup))
+    if kind not in ("linear", "constant"):
+        raise ValueError(f"unknown schedule '{kind}' (known: linear, constant)")
     return factor
 
 
@@ -105,7 +117,10 @@ def fingerprint_of(cfg: TrainConfig, method: Method, data: TaskData, task_model,
     """What a checkpoint must match to be resumed: every setting that changes a number (the precision as resolved on
     this hardware), the data (task, splits, encoding or image size) and the model it started from."""
     settings = {k: v for k, v in asdict(cfg).items() if k not in OPERATIONAL}
+    # The head a run starts from (a seed's initialisation, or a probed head: paper C) is part of what it resumes.
+    head = hashlib.sha256(b"".join(t.detach().cpu().numpy().tobytes() for t in task_model.head.state_dict().values()))
     return {**settings, "precision": task_model.precision, "method": method.name, "method_options": method.options(),
+            "initial_head": head.hexdigest()[:16],
             "trajectory_points": trajectory_points,
             "data": [data.info["provenance"]["config_hash"], data.info["provenance"]["seed"], data.info["sizes"],
                      data.info.get("encoding"), data.info.get("image_size")],
@@ -113,8 +128,11 @@ def fingerprint_of(cfg: TrainConfig, method: Method, data: TaskData, task_model,
 
 
 def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir: Path,
-        trajectory_points: int = 0, progress: bool = True) -> dict:
-    """Train; return {'history', 'final', 'timing', ...}. Resumes from state_dir/last.pt when present."""
+        trajectory_points: int = 0, progress: bool = True, epoch_end=None) -> dict:
+    """Train; return {'history', 'final', 'timing', ...}. Resumes from state_dir/last.pt when present.
+
+    `epoch_end(epoch, model)`, when given, is called after each epoch's evaluation (head probing keeps the
+    heads of the epochs it needs this way); it is not called again for epochs finished before a resume."""
     from ftgeom.train.trajectory import TrajectoryRecorder
 
     state_dir = Path(state_dir)
@@ -131,11 +149,13 @@ def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir:
     steps_per_epoch = math.ceil(len(data.train) / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
     optimizer = torch.optim.AdamW(method.parameter_groups(model, cfg.lr, cfg.weight_decay), lr=cfg.lr)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _linear_schedule(total, int(cfg.warmup_ratio * total)))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, _schedule(total, int(cfg.warmup_ratio * total), cfg.schedule))
     step, history, train_seconds, losses = 0, [], 0.0, []
     ckpt = state_dir / "last.pt"
     # A checkpoint resumes only the run that wrote it: after a config change it is stale, not a head start.
     fingerprint = fingerprint_of(cfg, method, data, task_model, trajectory_points)
+    z0, drift = None, []
     state = torch.load(ckpt, map_location=device, weights_only=False) if ckpt.exists() else None
     if state is not None and state["fingerprint"] != fingerprint:
         print(f"ignoring {ckpt}: written by a run with other settings", file=sys.stderr)
@@ -155,6 +175,7 @@ def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir:
         if state["cuda_rng"] is not None:
             torch.cuda.set_rng_state_all(state["cuda_rng"])
         step, history, train_seconds, losses = (state[k] for k in ("step", "history", "train_seconds", "losses"))
+        z0, drift = state["z0"], state["drift"]
         print(f"resumed from {ckpt} at step {step}/{total}", file=sys.stderr)
 
     def save_state():
@@ -163,7 +184,15 @@ def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir:
                         "scheduler": scheduler.state_dict(), "rng": torch.get_rng_state(),
                         "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else None,
                         "step": step, "history": history, "train_seconds": train_seconds, "losses": losses,
-                        "fingerprint": fingerprint}, tmp)
+                        "z0": z0, "drift": drift, "fingerprint": fingerprint}, tmp)
+
+    def track(epoch: int, val: dict, z: torch.Tensor) -> None:
+        drift.append({"epoch": epoch, "step": step, "validation": val, **drift_summary(z0, z)})
+
+    if cfg.track_features and z0 is None:
+        # z0: the validation features of the model fine-tuning starts from (pretrained backbone, eval mode)
+        val0, z0 = evaluate(model, method, data, data.validation, cfg, device, features=True)
+        track(0, val0, z0)
 
     bar = tqdm(total=total, initial=step, desc=f"{method.name} seed {cfg.seed}", disable=not progress,
                mininterval=5 if sys.stderr.isatty() else 30, file=sys.stderr)
@@ -175,7 +204,7 @@ def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir:
             t0 = time.perf_counter()
             batch = collate(data.train, idx, data.pad_id, data.kind, device)
             logits = logits_of(model, method, batch)
-            loss = loss_of(logits, batch["labels"], data.kind)
+            loss = loss_of(logits, batch["labels"], data.kind, cfg.label_smoothing)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
             optimizer.step()
@@ -190,16 +219,24 @@ def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir:
                 recorder.maybe_record(step)
             if step % cfg.checkpoint_every == 0 and step % steps_per_epoch:
                 save_state()
-        val = evaluate(model, method, data, data.validation, cfg, device)
+        if cfg.track_features:
+            val, z = evaluate(model, method, data, data.validation, cfg, device, features=True)
+            track(epoch + 1, val, z)
+        else:
+            val = evaluate(model, method, data, data.validation, cfg, device)
         history.append({"epoch": epoch + 1, "step": step, "train_loss": float(np.mean(losses)),
                         "validation": val, "train_seconds": train_seconds})
-        print(f"epoch {epoch + 1}/{cfg.epochs} step {step} loss {np.mean(losses):.4f} val {val}", file=sys.stderr)
+        if progress:
+            print(f"epoch {epoch + 1}/{cfg.epochs} step {step} loss {np.mean(losses):.4f} val {val}", file=sys.stderr)
         losses = []  # per-epoch losses live in the checkpoint so a resumed epoch reports the same mean
+        if epoch_end is not None:
+            epoch_end(epoch + 1, model)
         save_state()
     bar.close()
     # The last epoch's validation score was computed on these very weights: no need to evaluate it again.
     final = {"validation": history[-1]["validation"], "test": evaluate(model, method, data, data.test, cfg, device)}
-    return {"history": history, "final": final, "recorder": recorder, "model": model,
+    extra = {"feature_drift": drift} if cfg.track_features else {}
+    return {"history": history, "final": final, "recorder": recorder, "model": model, **extra,
             "timing": {"train_seconds": train_seconds, "steps": total,
                        "seconds_per_step": train_seconds / max(1, total), "device": str(device),
                        "precision": task_model.precision,

@@ -23,7 +23,10 @@ def train_config(spec: dict, ops: dict | None = None):
 
 
 def finetune(spec: dict, data_dir: Path, model_dir: Path, out: Path, state_dir: Path,
-             trajectory_out: Path | None = None, ops: dict | None = None, progress: bool = True) -> dict:
+             trajectory_out: Path | None = None, ops: dict | None = None, progress: bool = True,
+             head_state: dict | None = None, extra: dict | None = None) -> dict:
+    """`head_state`: start from this head instead of the seed's fresh one (paper C: a probed head); `extra`:
+    more fields for the metrics record."""
     from ftgeom.methods import make_method
     from ftgeom.models import load_task_model, model_info
     from ftgeom.train.data import load_task
@@ -32,6 +35,8 @@ def finetune(spec: dict, data_dir: Path, model_dir: Path, out: Path, state_dir: 
     cfg = train_config(spec, ops)
     data = load_task(data_dir, model_info(model_dir), spec.get("image_size"))
     task_model = load_task_model(model_dir, data.info, cfg.seed, head=spec.get("head", "linear"))
+    if head_state is not None:
+        task_model.head.load_state_dict(head_state)
     method = make_method(spec["method"])
     points = spec.get("trajectory_points", 0) if trajectory_out else 0
     result = fit(task_model, method, data, cfg, state_dir, trajectory_points=points, progress=progress)
@@ -45,7 +50,7 @@ def finetune(spec: dict, data_dir: Path, model_dir: Path, out: Path, state_dir: 
     record = {"task": data.info["task"], "model": spec.get("model"), "method": method.name, "seed": cfg.seed,
               "kind": data.kind, "modality": data.modality, "metric": metric,
               "test_score": result["final"]["test"][metric], **result, "sizes": data.info["sizes"],
-              "spec": spec, "operational": ops or {}, "provenance": provenance}
+              "spec": spec, "operational": ops or {}, **(extra or {}), "provenance": provenance}
     write_json(out, record)
     shutil.rmtree(state_dir, ignore_errors=True)  # the run is complete: its resume state is no longer needed
     return record

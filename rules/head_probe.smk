@@ -1,0 +1,155 @@
+# Stage head_probe (paper C, arXiv 2302.05779): cache the frozen backbone's features once per (model, task), probe
+# the head on them for every τ (one probing run per seed and variant), fine-tune from each probed head (one job per
+# seed; τ = 0 of the base variant is the foundation's full run), our linear-model simulation, then the report.
+from types import SimpleNamespace
+
+from ftgeom.headprobe.plan import finetune_runs as head_finetune_runs, settings_for
+
+HP = config.get("head_probe")
+
+
+def head_probe_pairs():
+    return [(m, t) for m, tasks in (HP or {}).get("models", {}).items() for t in tasks]
+
+
+def hp_image_size(w):
+    spec = train_spec(SimpleNamespace(model=w.model, task=w.task, method="full", seed=0))
+    return f"--image-size {spec['image_size']}" if "image_size" in spec else ""
+
+
+rule head_features:
+    input:
+        data=task_data,
+        model=rules.prepare_model.output[0],
+    output:
+        directory(f"{R}/head_probe/{{model}}/{{task}}/features"),
+    log:
+        f"{R}/logs/head_probe/{{model}}/{{task}}/features.log",
+    benchmark:
+        f"{R}/benchmarks/head_probe/{{model}}/{{task}}/features.tsv"
+    conda:
+        "../envs/ftgeom.yaml"
+    threads: res("finetune", "threads")
+    resources:
+        **gpu_resources("finetune"),
+        mem_mb=res("finetune", "mem_mb"),
+        runtime=res("finetune", "runtime"),
+    params:
+        image_size=hp_image_size,
+    shell:
+        "python -m ftgeom.stages.head_features --data {input.data} --model {input.model} --out {output}"
+        " {params.image_size} --threads {threads} > {log} 2>&1"
+
+
+rule head_probe:
+    input:
+        features=rules.head_features.output[0],
+        model=rules.prepare_model.output[0],
+    output:
+        heads=f"{R}/head_probe/{{model}}/{{task}}/heads.pt",
+        probe=f"{R}/head_probe/{{model}}/{{task}}/probe.json",
+    log:
+        f"{R}/logs/head_probe/{{model}}/{{task}}/probe.log",
+    benchmark:
+        f"{R}/benchmarks/head_probe/{{model}}/{{task}}/probe.tsv"
+    conda:
+        "../envs/ftgeom.yaml"
+    threads: res("report", "threads")
+    resources:
+        mem_mb=res("report", "mem_mb"),
+        runtime=res("report", "runtime"),
+    params:
+        config=lambda w: json_arg(
+            {
+                "head_probe": settings_for(HP, w.model),
+                "model": w.model,
+                "head": config["models"][w.model].get("head", "linear"),
+                "batch_size": FT["batch_size"],
+            }
+        ),
+    shell:
+        "python -m ftgeom.stages.head_probe --features {input.features} --model {input.model}"
+        " --config {params.config} --heads {output.heads} --out {output.probe} --threads {threads} > {log} 2>&1"
+
+
+rule head_finetune:
+    input:
+        data=task_data,
+        model=rules.prepare_model.output[0],
+        heads=rules.head_probe.output.heads,
+        probe=rules.head_probe.output.probe,
+    output:
+        directory(f"{R}/head_probe/{{model}}/{{task}}/finetune/seed{{seed}}"),
+    log:
+        f"{R}/logs/head_probe/{{model}}/{{task}}/finetune_seed{{seed}}.log",
+    benchmark:
+        f"{R}/benchmarks/head_probe/{{model}}/{{task}}/finetune_seed{{seed}}.tsv"
+    conda:
+        "../envs/ftgeom.yaml"
+    threads: res("finetune", "threads")
+    resources:
+        **gpu_resources("finetune"),
+        mem_mb=res("finetune", "mem_mb"),
+        runtime=lambda w: res("finetune", "runtime") * len(head_finetune_runs(settings_for(HP, w.model), int(w.seed))),
+    params:
+        spec=lambda w: json_arg(train_spec(SimpleNamespace(model=w.model, task=w.task, method="full", seed=w.seed))),
+        runs=lambda w: json_arg(head_finetune_runs(settings_for(HP, w.model), int(w.seed))),
+        state=f"{R}/state/head_probe/{{model}}/{{task}}/seed{{seed}}",
+    shell:
+        "python -m ftgeom.stages.head_finetune --spec {params.spec} --runs {params.runs} --heads {input.heads}"
+        " --probe {input.probe} --data {input.data} --model {input.model} --out-dir {output}"
+        " --state-dir {params.state} --threads {threads} > {log} 2>&1"
+
+
+rule head_linear_model:
+    output:
+        f"{R}/head_probe/linear_model.csv",
+    log:
+        f"{R}/logs/head_probe/linear_model.log",
+    benchmark:
+        f"{R}/benchmarks/head_probe/linear_model.tsv"
+    conda:
+        "../envs/ftgeom.yaml"
+    threads: res("report", "threads")
+    resources:
+        mem_mb=res("report", "mem_mb"),
+        runtime=res("report", "runtime"),
+    params:
+        config=lambda w: json_arg(HP["linear_model"]),
+    shell:
+        "python -m ftgeom.stages.linear_model --config {params.config} --out {output} --threads {threads} > {log} 2>&1"
+
+
+rule head_probe_report:
+    input:
+        probes=[f"{R}/head_probe/{m}/{t}/probe.json" for m, t in head_probe_pairs()],
+        runs=[f"{R}/head_probe/{m}/{t}/finetune/seed{s}" for m, t in head_probe_pairs() for s in HP["seeds"]]
+        if HP
+        else [],
+        start=[f"{R}/finetune/{m}/{t}/full/seed{s}/metrics.json" for m, t in head_probe_pairs() for s in HP["seeds"]]
+        if HP
+        else [],
+        linear=rules.head_linear_model.output[0],
+    output:
+        claims=f"{R}/claims/paper_c.csv",
+        runs=f"{R}/tables/paper_c_runs.csv",
+        summary=f"{R}/tables/paper_c_summary.csv",
+        tex=f"{R}/tables/paper_c_summary.tex",
+        figures=directory(f"{R}/figures/paper_c"),
+    log:
+        f"{R}/logs/head_probe/report.log",
+    benchmark:
+        f"{R}/benchmarks/head_probe/report.tsv"
+    conda:
+        "../envs/ftgeom.yaml"
+    threads: res("report", "threads")
+    resources:
+        mem_mb=res("report", "mem_mb"),
+        runtime=res("report", "runtime"),
+    params:
+        taus=lambda w: json_arg(sorted({str(t) for m in HP["models"] for t in settings_for(HP, m)["taus"]})),
+        config_name=Path(workflow.config_settings.configfiles[0]).stem if workflow.config_settings.configfiles else "default",
+    shell:
+        "python -m ftgeom.stages.head_probe_report --probes {input.probes} --runs {input.runs} --start {input.start}"
+        " --linear {input.linear} --taus {params.taus} --claims {output.claims} --runs-csv {output.runs}"
+        " --summary {output.summary} --tex {output.tex} --figures {output.figures} --config {params.config_name} > {log} 2>&1"

@@ -1,0 +1,147 @@
+"""Paper C's figures (PDF for the paper, PNG for a quick look) and its LaTeX table fragment."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from ftgeom.headprobe.probe import CONVERGED  # noqa: E402
+from ftgeom.provenance import atomic_path, git_commit  # noqa: E402
+from ftgeom.report.latex import escape, mean_std  # noqa: E402
+
+MEASURES = [("distance", "||z_T - z_0||"), ("cosine", "cos(z_T, z_0)"), ("rel_dot", "<z_T, z_0> / ||z_0||²"),
+            ("rel_norm", "||z_T|| / ||z_0||")]
+
+
+def _theme():
+    sns.set_theme(style="whitegrid", context="paper", palette="colorblind")
+
+
+def _save(fig, out_dir: Path, name: str) -> None:
+    for suffix in ("pdf", "png"):
+        with atomic_path(out_dir / f"{name}.{suffix}") as tmp:
+            fig.savefig(tmp, dpi=150, bbox_inches="tight", format=suffix)
+    plt.close(fig)
+
+
+def _panel(frame: pd.DataFrame) -> pd.Series:
+    return frame["model"] + ": " + frame["task"]
+
+
+def energy_vs_tau(curves: pd.DataFrame, out_dir: Path) -> None:
+    data = curves.assign(panel=_panel(curves), tau=curves["epoch"])
+    g = sns.relplot(data=data, x="tau", y="energy", hue="variant", col="panel", kind="line", errorbar=("pi", 100),
+                    col_wrap=min(4, data["panel"].nunique()), height=2.3, aspect=1.1, facet_kws={"sharey": False})
+    g.set(xscale="symlog")
+    g.set_titles("{col_name}")
+    g.set_axis_labels("head-probing epochs τ", "energy: mean ||e_y − p||")
+    _save(g.figure, out_dir, "energy_vs_tau")
+
+
+def features_vs_energy(runs: pd.DataFrame, out_dir: Path) -> None:
+    base = runs[runs["variant"] == "base"].assign(panel=_panel(runs))
+    fig, axes = plt.subplots(1, 4, figsize=(11, 2.6))
+    for ax, (col, label) in zip(axes, MEASURES):
+        sns.lineplot(data=base, x="energy", y=col, hue="panel", style="backbone", marker="o", errorbar=None, ax=ax,
+                     estimator=None, units="seed", alpha=0.35, legend=False)
+        means = base.groupby(["panel", "backbone", "tau"], as_index=False)[["energy", col]].mean()
+        sns.lineplot(data=means.sort_values("energy"), x="energy", y=col, hue="panel", style="backbone",
+                     marker="o", ax=ax, legend=ax is axes[-1], sort=False)
+        ax.set(xlabel="energy at the start of fine-tuning", ylabel=label)
+    axes[-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=7)
+    fig.tight_layout()
+    _save(fig, out_dir, "features_vs_energy")
+
+
+def metric_vs_tau(runs: pd.DataFrame, best: pd.DataFrame, out_dir: Path) -> None:
+    base = runs[runs["variant"] == "base"].assign(panel=_panel(runs) + " (" + runs["metric"] + ")")
+    panels = list(dict.fromkeys(base["panel"]))
+    fig, axes = plt.subplots(1, len(panels), figsize=(2.7 * len(panels), 2.5), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        sub = base[base["panel"] == panel]
+        order = sub.sort_values("tau_epochs")["tau"].drop_duplicates().tolist()
+        sns.pointplot(data=sub, x="tau", y="test", order=order, errorbar="sd", ax=ax, color="C0", capsize=0.15)
+        model, task = sub["model"].iloc[0], sub["task"].iloc[0]
+        chosen = best[(best["model"] == model) & (best["task"] == task)]["tau"]
+        if not chosen.empty:
+            i = order.index(chosen.iloc[0])
+            ax.plot(i, sub[sub["tau"] == chosen.iloc[0]]["test"].mean(), marker="*", ms=14, color="C3",
+                    label="best intermediate τ (validation)")
+        ax.set(title=panel, xlabel="τ (head-probing epochs)", ylabel="test metric")
+        ax.set_xticks(range(len(order)), [("conv." if t == CONVERGED else t) for t in order])
+    axes[0][-1].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    _save(fig, out_dir, "metric_vs_tau")
+
+
+def variants(runs: pd.DataFrame, out_dir: Path) -> None:
+    data = runs.assign(panel=_panel(runs), run=runs["variant"] + " τ=" + runs["tau"].str.replace(CONVERGED, "conv."))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 0.5 + 0.22 * data["run"].nunique() * data["panel"].nunique()))
+    for ax, col, label in ((axes[0], "energy", "energy at the start"), (axes[1], "test", "test metric")):
+        sns.barplot(data=data, y="run", x=col, hue="panel", errorbar="sd", ax=ax, legend=ax is axes[1])
+        ax.set(xlabel=label, ylabel="")
+    axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=7)
+    fig.tight_layout()
+    _save(fig, out_dir, "variants")
+
+
+def drift_vs_epoch(epochs: pd.DataFrame, out_dir: Path) -> None:
+    """Median distance over fine-tuning epochs per τ, with the held-out examples' interquartile range as a band."""
+    data = epochs[epochs["variant"] == "base"].assign(panel=_panel(epochs))
+    panels = list(dict.fromkeys(data["panel"]))
+    fig, axes = plt.subplots(1, len(panels), figsize=(2.7 * len(panels), 2.5), squeeze=False)
+    palette = dict(zip(sorted(data["tau"].unique(), key=lambda t: (t == CONVERGED, t.zfill(6))),
+                       sns.color_palette("colorblind")))
+    for ax, panel in zip(axes[0], panels):
+        sub = data[data["panel"] == panel].groupby(["tau", "epoch"], as_index=False).mean(numeric_only=True)
+        for tau, g in sub.groupby("tau"):
+            ax.plot(g["epoch"], g["distance_q50"], marker="o", color=palette[tau], label=f"τ={tau}")
+            ax.fill_between(g["epoch"], g["distance_q25"], g["distance_q75"], color=palette[tau], alpha=0.2)
+        ax.set(title=panel, xlabel="fine-tuning epoch", ylabel="||z_t − z_0|| (median, IQR)")
+    axes[0][-1].legend(fontsize=7)
+    fig.tight_layout()
+    _save(fig, out_dir, "drift_vs_epoch")
+
+
+def linear_model(linear: pd.DataFrame, out_dir: Path) -> None:
+    data = linear.assign(rel_dot=linear["dot"] / linear["norm0"] ** 2, rel_norm=linear["norm"] / linear["norm0"],
+                         head=linear["head_init"].map("fresh head scale {:g}".format))
+    means = data.groupby(["head", "tau"], as_index=False).mean(numeric_only=True)
+    fig, axes = plt.subplots(1, 4, figsize=(11, 2.6))
+    for ax, (col, label) in zip(axes, MEASURES):
+        sns.lineplot(data=means.sort_values("energy"), x="energy", y=col, hue="head", marker="o", ax=ax, sort=False,
+                     legend=ax is axes[-1])
+        ax.set(xlabel="energy at the start of fine-tuning", ylabel=label)
+    axes[-1].legend(fontsize=7)
+    fig.suptitle("overparameterised linear model (our design): τ sweep, mean over problems", fontsize=9)
+    fig.tight_layout()
+    _save(fig, out_dir, "linear_model")
+
+
+def summary_latex(summary: pd.DataFrame, n_seeds: int) -> str:
+    lines = [f"% generated by ftgeom.headprobe.figures (git {git_commit()})", "\\begin{table}[t]\\centering\\small",
+             "\\begin{tabular}{llrrrrr}", "\\toprule",
+             "model: task & head, $\\tau$ & energy & start acc. & test & $\\|z_T-z_0\\|$ & $1-\\cos$ \\\\",
+             "\\midrule"]
+    previous = None
+    for _, r in summary.iterrows():
+        panel = f"{r['model']}: {r['task']}"
+        if previous is not None and panel != previous:
+            lines.append("\\midrule")
+        tau = "conv." if r["tau"] == CONVERGED else r["tau"]
+        lines.append(" & ".join([escape(panel) if panel != previous else "", escape(f"{r['variant']}, {tau}"),
+                                 f"{r['energy_mean']:.3f}", f"{100 * r['start_accuracy_mean']:.1f}",
+                                 mean_std(r["test_mean"], r["test_std"], 100), f"{r['distance_mean']:.3f}",
+                                 f"{r['cosine_distance_mean']:.4f}"]) + " \\\\")
+        previous = panel
+    lines += ["\\bottomrule", "\\end{tabular}",
+              f"\\caption{{Head probing, then full fine-tuning: energy (mean $\\|e_y-p\\|$ on the training set) and "
+              f"training accuracy at the start of fine-tuning, test metric ($\\times$100, mean $\\pm$ std over "
+              f"{n_seeds} seeds) and feature movement on held-out data after fine-tuning.}}",
+              "\\label{tab:paper-c}", "\\end{table}"]
+    return "\n".join(lines) + "\n"
