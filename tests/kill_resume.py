@@ -41,5 +41,6 @@ def assert_kill_and_resume_matches(spec: dict, task: Path, model: Path, tmp: Pat
     a, b = (json.loads((d / "metrics.json").read_text()) for d in (ref, cut))
     assert a["final"] == b["final"]
     assert [h["train_loss"] for h in a["history"]] == [h["train_loss"] for h in b["history"]]
+    assert a.get("feature_drift") == b.get("feature_drift")
     for layer in range(layers):
         assert torch.equal(load_layer(ref / "trajectory", layer)[0], load_layer(cut / "trajectory", layer)[0])

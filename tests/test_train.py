@@ -46,7 +46,9 @@ def test_regression_task_trains_with_mse(regression_task, tiny_model, tmp_path):
 def test_killed_run_resumes_to_identical_numbers(keyword_task, tiny_model, tmp_path):
     from kill_resume import assert_kill_and_resume_matches
 
-    assert_kill_and_resume_matches({**SPEC, "epochs": 8, "trajectory_points": 6}, keyword_task, tiny_model, tmp_path,
+    # with paper C's feature tracking on: z0 and the drift so far live in the checkpoint
+    assert_kill_and_resume_matches({**SPEC, "epochs": 8, "trajectory_points": 6, "track_features": True},
+                                   keyword_task, tiny_model, tmp_path,
                                    layers=2)
 
 

@@ -82,10 +82,16 @@ class TaskModel(nn.Module):
     def train(self, mode: bool = True):
         # A frozen part is a fixed function: no dropout, and BatchNorm uses (and does not update) its running
         # statistics. Trained parts use batch statistics and update the running ones (momentum 0.1).
+        # A module is frozen when no parameter under it trains (containers included: BERT's self-attention module
+        # applies attention dropout itself, so leaving it in train mode would perturb a frozen encoder); a module
+        # without parameters (dropout, activations) follows its own role.
         super().train(mode)
         if mode and self.trainable_roles is not None:
             for name, module in self.named_modules():
-                if name and not any(True for _ in module.children()) \
-                        and self.layer_map.role(name) not in self.trainable_roles:
+                if not name:
+                    continue
+                names = [n for n, _ in module.named_parameters(prefix=name)]
+                roles = {self.layer_map.role(n) for n in names} if names else {self.layer_map.role(name)}
+                if not roles & set(self.trainable_roles):
                     module.eval()
         return self
