@@ -123,12 +123,16 @@ rule head_linear_model:
 rule head_probe_report:
     input:
         probes=[f"{R}/head_probe/{m}/{t}/probe.json" for m, t in head_probe_pairs()],
-        runs=[f"{R}/head_probe/{m}/{t}/finetune/seed{s}" for m, t in head_probe_pairs() for s in HP["seeds"]]
-        if HP
-        else [],
-        start=[f"{R}/finetune/{m}/{t}/full/seed{s}/metrics.json" for m, t in head_probe_pairs() for s in HP["seeds"]]
-        if HP
-        else [],
+        runs=(
+            [f"{R}/head_probe/{m}/{t}/finetune/seed{s}" for m, t in head_probe_pairs() for s in HP["seeds"]]
+            if HP
+            else []
+        ),
+        start=(
+            [f"{R}/finetune/{m}/{t}/full/seed{s}/metrics.json" for m, t in head_probe_pairs() for s in HP["seeds"]]
+            if HP
+            else []
+        ),
         linear=rules.head_linear_model.output[0],
     output:
         claims=f"{R}/claims/paper_c.csv",
@@ -148,7 +152,9 @@ rule head_probe_report:
         runtime=res("report", "runtime"),
     params:
         taus=lambda w: json_arg(sorted({str(t) for m in HP["models"] for t in settings_for(HP, m)["taus"]})),
-        config_name=Path(workflow.config_settings.configfiles[0]).stem if workflow.config_settings.configfiles else "default",
+        config_name=(
+            Path(workflow.config_settings.configfiles[0]).stem if workflow.config_settings.configfiles else "default"
+        ),
     shell:
         "python -m ftgeom.stages.head_probe_report --probes {input.probes} --runs {input.runs} --start {input.start}"
         " --linear {input.linear} --taus {params.taus} --claims {output.claims} --runs-csv {output.runs}"

@@ -121,8 +121,13 @@ def test_energy_matches_hand_computed_values():
 
 
 def test_linear_model_matches_its_closed_forms():
-    from ftgeom.headprobe.linear_model import (LinearSetting, finetune, probe, probe_residual_closed_form,
-                                               sample_problem)
+    from ftgeom.headprobe.linear_model import (
+        LinearSetting,
+        finetune,
+        probe,
+        probe_residual_closed_form,
+        sample_problem,
+    )
 
     s = LinearSetting(d=40, k=6, c=3, n=12)
     p = sample_problem(s, seed=0)
@@ -159,12 +164,13 @@ def test_verdict_rule(values, direction, verdict):
     assert row["ci_low"] <= row["effect"] <= row["ci_high"] and row["n"] == len(values)
 
 
-def test_curvature_sees_an_inverted_u():
-    from ftgeom.headprobe.analysis import curvature
+def test_interior_peak_sees_rise_then_fall_only():
+    from ftgeom.headprobe.analysis import interior_peak
 
     x = np.array([0.1, 0.4, 0.7, 1.0])
-    assert curvature(x, 5 - (x - 0.5) ** 2) < 0 < curvature(x, 5 + (x - 0.5) ** 2)
-    assert abs(curvature(x, 3 * x + 1)) < 1e-9
+    assert interior_peak(x, 5 - (x - 0.5) ** 2) > 0                       # rises, then falls
+    assert interior_peak(x, np.sqrt(x)) < 0 and interior_peak(x, 3 * x + 1) < 0  # concave but monotone: no
+    assert interior_peak(x[::-1], (5 - (x - 0.5) ** 2)[::-1]) > 0           # order of the points does not matter
 
 
 def test_latex_escape():

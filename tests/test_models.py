@@ -151,3 +151,24 @@ def test_bf16_backbone_float32_head_and_overrides_outside_autocast():
     doubled = logits_of(model, Probe(), batch)
     assert seen == {"autocast": False, "dtype": torch.float32}
     assert z.dtype == torch.bfloat16 and doubled.dtype == torch.float32
+
+
+def test_frozen_parts_run_in_eval_mode_down_to_containers():
+    """BERT's self-attention module applies attention dropout itself: a frozen encoder must not, or a frozen
+    backbone's features (and head probing through it) would be noisy."""
+    model = _text("bert")
+    model.set_trainable_roles(("head",))
+    model.train()
+    assert not any(m.training for n, m in model.named_modules() if n.startswith("backbone"))
+    assert model.head.training and model.head.dropout.training
+    model.set_trainable_roles(("embeddings", "pooler", "head"))   # paper A's Freeze
+    model.train()
+    lm = model.layer_map
+    for name, module in model.named_modules():
+        if name.startswith(lm.prefixes[0].rstrip(".")) or name == "backbone.encoder":
+            assert not module.training, name
+    assert model.backbone.embeddings.dropout.training and model.backbone.pooler.training
+    x = {"input_ids": torch.randint(0, 120, (2, 7))}
+    z = model.backbone.encoder.layer[0](model.backbone.embeddings.word_embeddings(x["input_ids"]))[0]
+    z2 = model.backbone.encoder.layer[0](model.backbone.embeddings.word_embeddings(x["input_ids"]))[0]
+    assert torch.equal(z, z2), "a frozen layer is deterministic in train mode"

@@ -47,6 +47,14 @@ def test_unknown_task_and_reader_are_named(tmp_path):
                        "tasks.movie-polarity.reader", "nope")
 
 
+def test_head_probe_config_errors_are_named(tmp_path):
+    _fails_fast_naming(tmp_path, lambda c: c["head_probe"]["models"].update({"tiny-bert": ["review-score"]}),
+                       "head_probe.models.tiny-bert[0]", "regression")
+    _fails_fast_naming(tmp_path, lambda c: c["head_probe"].update(taus=[1, 4, "converged"]), "head_probe.taus",
+                       "must include 0")
+    _fails_fast_naming(tmp_path, lambda c: c["head_probe"].update(seeds=[0, 9]), "head_probe.seeds[1]")
+
+
 def test_paper_config_builds_its_dag_offline(tmp_path):
     proc = run_snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / "paper.yaml"))
     assert proc.returncode == 0, proc.stdout[-3000:]
@@ -54,6 +62,9 @@ def test_paper_config_builds_its_dag_offline(tmp_path):
     # text: 2 models x 8 GLUE tasks; vision: ResNet-50 x 2 image tasks; x 2 methods x 5 seeds, one traced seed each
     assert counts["finetune"] == str((16 + 2) * 2 * 5 - 18) and counts["finetune_traced"] == "18", counts
     assert counts["prepare_model"] == "3" and counts["prepare_task"] == "10" and counts["encode_task"] == "16"
+    # paper C: ResNet-50 on CIFAR-10/STL10 and BERT-base on SST-2/MRPC, one fine-tuning job per seed
+    assert counts["head_features"] == "4" and counts["head_probe"] == "4" and counts["head_finetune"] == "12"
+    assert counts["head_probe_report"] == "1" and counts["head_linear_model"] == "1"
 
 
 def test_smoke_dag_outputs(smoke_local):
@@ -109,6 +120,36 @@ def test_operational_settings_rerun_nothing_and_numbers_do(smoke_local, tmp_path
     proc = run_snakemake(smoke_local, "-n", "--configfile", points)
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", proc.stdout, flags=re.M))
     assert counts.get("finetune_traced") == "4" and "finetune" not in counts, counts
+
+
+def test_smoke_dag_paper_c_outputs(smoke_local):
+    from ftgeom.claims import COLUMNS
+
+    res = smoke_local / "results"
+    hp = yaml.safe_load(SMOKE.read_text())["head_probe"]
+    claims = pd.read_csv(res / "claims" / "paper_c.csv")
+    assert tuple(claims.columns) == COLUMNS
+    assert {"C1", "C2", "C3", "C4", "C5", "C6"} <= set(claims["claim_id"])
+    assert set(claims["verdict"]) <= {"reproduced", "not reproduced", "inconclusive"}
+    assert (claims.loc[claims["n"] < 3, "verdict"] == "inconclusive").all()
+    runs = pd.read_csv(res / "tables" / "paper_c_runs.csv")
+    for model, tasks in hp["models"].items():
+        for task in tasks:
+            base = runs[(runs["model"] == model) & (runs["task"] == task) & (runs["variant"] == "base")]
+            assert sorted(base["tau"].unique()) == sorted(str(t) for t in hp["taus"])
+            assert (base.groupby("tau")["seed"].nunique() == len(hp["seeds"])).all()
+            # τ = 0 is the foundation's full run: same test score
+            for seed in hp["seeds"]:
+                rec = json.loads((res / "finetune" / model / task / "full" / f"seed{seed}" / "metrics.json").read_text())
+                row = base[(base["tau"] == "0") & (base["seed"] == seed)]
+                assert row["test"].item() == rec["test_score"] and rec["spec"]["track_features"]
+    effnet = runs[runs["model"] == "tiny-effnet"]
+    assert set(effnet["variant"]) == {"base", "smooth", "mlp", "early"}
+    assert "\\begin{tabular}" in (res / "tables" / "paper_c_summary.tex").read_text()
+    for name in ("energy_vs_tau", "features_vs_energy", "metric_vs_tau", "variants", "drift_vs_epoch",
+                 "linear_model"):
+        assert (res / "figures" / "paper_c" / f"{name}.pdf").stat().st_size > 5_000, name
+    assert not (res / "state" / "head_probe").exists() or not any((res / "state" / "head_probe").rglob("*.pt"))
 
 
 def test_rule_files_are_lint_clean_and_snakefmt_formatted(tmp_path):

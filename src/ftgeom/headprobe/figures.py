@@ -5,7 +5,7 @@ from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")
+matplotlib.use("Agg")  # before pyplot: jobs have no display
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
@@ -14,8 +14,10 @@ from ftgeom.headprobe.probe import CONVERGED  # noqa: E402
 from ftgeom.provenance import atomic_path, git_commit  # noqa: E402
 from ftgeom.report.latex import escape, mean_std  # noqa: E402
 
-MEASURES = [("distance", "||z_T - z_0||"), ("cosine", "cos(z_T, z_0)"), ("rel_dot", "<z_T, z_0> / ||z_0||²"),
-            ("rel_norm", "||z_T|| / ||z_0||")]
+# scale-free measures (divided by the held-out mean ‖z_0‖), so that backbones share an axis
+MEASURES = [("rel_distance", "||z_T − z_0|| / ||z_0||"), ("cosine", "cos(z_T, z_0)"),
+            ("rel_dot", "<z_T, z_0> / ||z_0||²"), ("rel_norm", "||z_T|| / ||z_0||")]
+VARIANT_ORDER = ["base", "early", "smooth", "mlp"]
 
 
 def _theme():
@@ -37,7 +39,7 @@ def energy_vs_tau(curves: pd.DataFrame, out_dir: Path) -> None:
     data = curves.assign(panel=_panel(curves), tau=curves["epoch"])
     g = sns.relplot(data=data, x="tau", y="energy", hue="variant", col="panel", kind="line", errorbar=("pi", 100),
                     col_wrap=min(4, data["panel"].nunique()), height=2.3, aspect=1.1, facet_kws={"sharey": False})
-    g.set(xscale="symlog")
+    g.set(xscale="symlog", xlim=(0, None))
     g.set_titles("{col_name}")
     g.set_axis_labels("head-probing epochs τ", "energy: mean ||e_y − p||")
     _save(g.figure, out_dir, "energy_vs_tau")
@@ -45,21 +47,22 @@ def energy_vs_tau(curves: pd.DataFrame, out_dir: Path) -> None:
 
 def features_vs_energy(runs: pd.DataFrame, out_dir: Path) -> None:
     base = runs[runs["variant"] == "base"].assign(panel=_panel(runs))
-    fig, axes = plt.subplots(1, 4, figsize=(11, 2.6))
+    fig, axes = plt.subplots(2, 2, figsize=(8, 5.2))
+    axes = axes.flat
     for ax, (col, label) in zip(axes, MEASURES):
         sns.lineplot(data=base, x="energy", y=col, hue="panel", style="backbone", marker="o", errorbar=None, ax=ax,
                      estimator=None, units="seed", alpha=0.35, legend=False)
         means = base.groupby(["panel", "backbone", "tau"], as_index=False)[["energy", col]].mean()
         sns.lineplot(data=means.sort_values("energy"), x="energy", y=col, hue="panel", style="backbone",
-                     marker="o", ax=ax, legend=ax is axes[-1], sort=False)
-        ax.set(xlabel="energy at the start of fine-tuning", ylabel=label)
-    axes[-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=7)
+                     marker="o", ax=ax, legend=col == MEASURES[-1][0], sort=False)
+        ax.set(xlabel="start energy (mean ||e_y − p||)", ylabel=label)
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 1.1), fontsize=7)
     fig.tight_layout()
     _save(fig, out_dir, "features_vs_energy")
 
 
 def metric_vs_tau(runs: pd.DataFrame, best: pd.DataFrame, out_dir: Path) -> None:
-    base = runs[runs["variant"] == "base"].assign(panel=_panel(runs) + " (" + runs["metric"] + ")")
+    base = runs[runs["variant"] == "base"].assign(panel=_panel(runs) + "\n(test " + runs["metric"] + ")")
     panels = list(dict.fromkeys(base["panel"]))
     fig, axes = plt.subplots(1, len(panels), figsize=(2.7 * len(panels), 2.5), squeeze=False)
     for ax, panel in zip(axes[0], panels):
@@ -72,7 +75,8 @@ def metric_vs_tau(runs: pd.DataFrame, best: pd.DataFrame, out_dir: Path) -> None
             i = order.index(chosen.iloc[0])
             ax.plot(i, sub[sub["tau"] == chosen.iloc[0]]["test"].mean(), marker="*", ms=14, color="C3",
                     label="best intermediate τ (validation)")
-        ax.set(title=panel, xlabel="τ (head-probing epochs)", ylabel="test metric")
+        ax.set_title(panel, fontsize=9)
+        ax.set(xlabel="τ (head-probing epochs)", ylabel="test metric")
         ax.set_xticks(range(len(order)), [("conv." if t == CONVERGED else t) for t in order])
     axes[0][-1].legend(fontsize=7, loc="lower right")
     fig.tight_layout()
@@ -80,11 +84,17 @@ def metric_vs_tau(runs: pd.DataFrame, best: pd.DataFrame, out_dir: Path) -> None
 
 
 def variants(runs: pd.DataFrame, out_dir: Path) -> None:
-    data = runs.assign(panel=_panel(runs), run=runs["variant"] + " τ=" + runs["tau"].str.replace(CONVERGED, "conv."))
-    fig, axes = plt.subplots(1, 2, figsize=(10, 0.5 + 0.22 * data["run"].nunique() * data["panel"].nunique()))
-    for ax, col, label in ((axes[0], "energy", "energy at the start"), (axes[1], "test", "test metric")):
-        sns.barplot(data=data, y="run", x=col, hue="panel", errorbar="sd", ax=ax, legend=ax is axes[1])
-        ax.set(xlabel=label, ylabel="")
+    data = runs.assign(panel=_panel(runs), run=runs["variant"] + " τ=" + runs["tau"].str.replace(CONVERGED, "conv."),
+                       order=runs["variant"].map(VARIANT_ORDER.index) * 10**4 + runs["tau_epochs"])
+    data = data.sort_values(["order", "panel"])
+    fig, axes = plt.subplots(1, 2, figsize=(9, 0.6 + 0.14 * data["run"].nunique() * data["panel"].nunique()),
+                             sharey=True)
+    sns.barplot(data=data, y="run", x="energy", hue="panel", errorbar="sd", ax=axes[0], legend=False)
+    # the metric as points: differences of a few points would vanish on bars drawn from zero
+    sns.pointplot(data=data, y="run", x="test", hue="panel", errorbar="sd", ax=axes[1], dodge=0.6,
+                  linestyle="none", markersize=4, capsize=0.1)
+    axes[0].set(xlabel="energy at the start (mean ||e_y − p||)", ylabel="")
+    axes[1].set(xlabel="test metric (mean ± sd over seeds)", ylabel="")
     axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=7)
     fig.tight_layout()
     _save(fig, out_dir, "variants")
@@ -102,21 +112,23 @@ def drift_vs_epoch(epochs: pd.DataFrame, out_dir: Path) -> None:
         for tau, g in sub.groupby("tau"):
             ax.plot(g["epoch"], g["distance_q50"], marker="o", color=palette[tau], label=f"τ={tau}")
             ax.fill_between(g["epoch"], g["distance_q25"], g["distance_q75"], color=palette[tau], alpha=0.2)
-        ax.set(title=panel, xlabel="fine-tuning epoch", ylabel="||z_t − z_0|| (median, IQR)")
-    axes[0][-1].legend(fontsize=7)
+        ax.set(xlabel="fine-tuning epoch", ylabel="||z_t − z_0|| (median, IQR)")
+        ax.set_title(panel, fontsize=9)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     _save(fig, out_dir, "drift_vs_epoch")
 
 
 def linear_model(linear: pd.DataFrame, out_dir: Path) -> None:
-    data = linear.assign(rel_dot=linear["dot"] / linear["norm0"] ** 2, rel_norm=linear["norm"] / linear["norm0"],
+    data = linear.assign(rel_distance=linear["distance"] / linear["norm0"], rel_dot=linear["dot"] / linear["norm0"] ** 2,
+                         rel_norm=linear["norm"] / linear["norm0"],
                          head=linear["head_init"].map("fresh head scale {:g}".format))
     means = data.groupby(["head", "tau"], as_index=False).mean(numeric_only=True)
-    fig, axes = plt.subplots(1, 4, figsize=(11, 2.6))
+    fig, axes = plt.subplots(1, 4, figsize=(12, 2.8))
     for ax, (col, label) in zip(axes, MEASURES):
         sns.lineplot(data=means.sort_values("energy"), x="energy", y=col, hue="head", marker="o", ax=ax, sort=False,
                      legend=ax is axes[-1])
-        ax.set(xlabel="energy at the start of fine-tuning", ylabel=label)
+        ax.set(xlabel="start energy (mean ||y − ŷ||)", ylabel=label)
     axes[-1].legend(fontsize=7)
     fig.suptitle("overparameterised linear model (our design): τ sweep, mean over problems", fontsize=9)
     fig.tight_layout()
@@ -126,7 +138,7 @@ def linear_model(linear: pd.DataFrame, out_dir: Path) -> None:
 def summary_latex(summary: pd.DataFrame, n_seeds: int) -> str:
     lines = [f"% generated by ftgeom.headprobe.figures (git {git_commit()})", "\\begin{table}[t]\\centering\\small",
              "\\begin{tabular}{llrrrrr}", "\\toprule",
-             "model: task & head, $\\tau$ & energy & start acc. & test & $\\|z_T-z_0\\|$ & $1-\\cos$ \\\\",
+             "model: task & head, $\\tau$ & energy & start acc. & test & $\\|z_T-z_0\\|/\\|z_0\\|$ & $1-\\cos$ \\\\",
              "\\midrule"]
     previous = None
     for _, r in summary.iterrows():
@@ -136,12 +148,12 @@ def summary_latex(summary: pd.DataFrame, n_seeds: int) -> str:
         tau = "conv." if r["tau"] == CONVERGED else r["tau"]
         lines.append(" & ".join([escape(panel) if panel != previous else "", escape(f"{r['variant']}, {tau}"),
                                  f"{r['energy_mean']:.3f}", f"{100 * r['start_accuracy_mean']:.1f}",
-                                 mean_std(r["test_mean"], r["test_std"], 100), f"{r['distance_mean']:.3f}",
+                                 mean_std(r["test_mean"], r["test_std"], 100), f"{r['rel_distance_mean']:.3f}",
                                  f"{r['cosine_distance_mean']:.4f}"]) + " \\\\")
         previous = panel
     lines += ["\\bottomrule", "\\end{tabular}",
-              f"\\caption{{Head probing, then full fine-tuning: energy (mean $\\|e_y-p\\|$ on the training set) and "
+              (f"\\caption{{Head probing, then full fine-tuning: energy (mean $\\|e_y-p\\|$ on the training set) and "
               f"training accuracy at the start of fine-tuning, test metric ($\\times$100, mean $\\pm$ std over "
-              f"{n_seeds} seeds) and feature movement on held-out data after fine-tuning.}}",
+              f"{n_seeds} seeds) and feature movement on held-out data after fine-tuning.}}"),
               "\\label{tab:paper-c}", "\\end{table}"]
     return "\n".join(lines) + "\n"

@@ -37,7 +37,10 @@ class LinearSetting:
 
 def sample_problem(s: LinearSetting, seed: int) -> dict[str, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
-    randn = lambda *shape: torch.randn(*shape, generator=g, dtype=torch.float64)  # noqa: E731
+
+    def randn(*shape):
+        return torch.randn(*shape, generator=g, dtype=torch.float64)
+
     b_star = randn(s.k, s.d) / np.sqrt(s.d)
     v_star = randn(s.c, s.k) / np.sqrt(s.k)
     b0 = b_star + s.pretrain_gap * randn(s.k, s.d) / np.sqrt(s.d)

@@ -30,7 +30,13 @@ def main(argv=None) -> None:
 
     from ftgeom.claims import write_claims
     from ftgeom.headprobe import figures
-    from ftgeom.headprobe.analysis import best_intermediate, claim_rows, load_runs, probe_curves, summary_table
+    from ftgeom.headprobe.analysis import (
+        best_intermediate,
+        claim_rows,
+        load_runs,
+        probe_curves,
+        summary_table,
+    )
     from ftgeom.provenance import atomic_path
 
     curves = probe_curves(args.probes)

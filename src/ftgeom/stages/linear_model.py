@@ -28,7 +28,7 @@ def main(argv=None) -> None:
 
     frames = []
     for head_init in cfg["head_inits"]:
-        rows, setting = run({**cfg.get("setting", {}), "head_init": head_init}, list(range(cfg["seeds"])),
+        rows, _ = run({**cfg.get("setting", {}), "head_init": head_init}, list(range(cfg["seeds"])),
                             cfg["taus"])
         frames.append(pd.DataFrame(rows).assign(head_init=head_init))
     provenance = stamp(cfg)

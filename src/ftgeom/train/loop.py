@@ -23,10 +23,10 @@ from tqdm import tqdm
 
 from ftgeom.methods.base import Method
 from ftgeom.provenance import atomic_path
-from ftgeom.train.settings import OPERATIONAL
 from ftgeom.train.data import Split, TaskData, collate, epoch_batches, eval_batches
 from ftgeom.train.feature_drift import FeatureCapture, drift_summary
 from ftgeom.train.metrics import compute
+from ftgeom.train.settings import OPERATIONAL
 
 
 @dataclass
@@ -127,16 +127,20 @@ def fingerprint_of(cfg: TrainConfig, method: Method, data: TaskData, task_model,
             "model": [task_model.info.get("provenance", {}).get("config_hash"), task_model.head.kind]}
 
 
-def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir: Path,
+def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir: Path | None,
         trajectory_points: int = 0, progress: bool = True, epoch_end=None) -> dict:
     """Train; return {'history', 'final', 'timing', ...}. Resumes from state_dir/last.pt when present.
 
     `epoch_end(epoch, model)`, when given, is called after each epoch's evaluation (head probing keeps the
-    heads of the epochs it needs this way); it is not called again for epochs finished before a resume."""
+    heads of the epochs it needs this way); it is not called again for epochs finished before a resume.
+    `state_dir` None: no checkpoints and no resume (runs of seconds, such as head probing on cached features)."""
     from ftgeom.train.trajectory import TrajectoryRecorder
 
-    state_dir = Path(state_dir)
-    state_dir.mkdir(parents=True, exist_ok=True)
+    if state_dir is not None:
+        state_dir = Path(state_dir)
+        state_dir.mkdir(parents=True, exist_ok=True)
+    elif trajectory_points:
+        raise ValueError("a trajectory needs a state_dir (its snapshots are written there)")
     device = pick_device(cfg.device)
     torch.manual_seed(cfg.seed)
     task_model.precision = resolve_precision(cfg.precision, device)
@@ -152,15 +156,15 @@ def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir:
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, _schedule(total, int(cfg.warmup_ratio * total), cfg.schedule))
     step, history, train_seconds, losses = 0, [], 0.0, []
-    ckpt = state_dir / "last.pt"
+    ckpt = state_dir / "last.pt" if state_dir is not None else None
     # A checkpoint resumes only the run that wrote it: after a config change it is stale, not a head start.
     fingerprint = fingerprint_of(cfg, method, data, task_model, trajectory_points)
     z0, drift = None, []
-    state = torch.load(ckpt, map_location=device, weights_only=False) if ckpt.exists() else None
+    state = torch.load(ckpt, map_location=device, weights_only=False) if ckpt and ckpt.exists() else None
     if state is not None and state["fingerprint"] != fingerprint:
         print(f"ignoring {ckpt}: written by a run with other settings", file=sys.stderr)
         state = None
-    if state is None:
+    if state is None and state_dir is not None:
         # Snapshots (θ0 included) are only valid beside the checkpoint that continues them: a run killed before
         # its first checkpoint, or one with other settings, leaves nothing this run may reuse.
         shutil.rmtree(state_dir / "trajectory", ignore_errors=True)
@@ -179,6 +183,8 @@ def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir:
         print(f"resumed from {ckpt} at step {step}/{total}", file=sys.stderr)
 
     def save_state():
+        if ckpt is None:
+            return
         with atomic_path(ckpt) as tmp:
             torch.save({"model": model.state_dict(), "method": method.state_dict(), "optimizer": optimizer.state_dict(),
                         "scheduler": scheduler.state_dict(), "rng": torch.get_rng_state(),
