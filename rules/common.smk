@@ -2,12 +2,15 @@
 import json
 import os
 import shlex
+from pathlib import Path
+from types import SimpleNamespace
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from ftgeom.assets.prepare import task_modality
 from ftgeom.config import ConfigError, finetune_pairs, validate as check_config
+from ftgeom.headprobe.plan import finetune_runs as head_finetune_runs, settings_for
 from ftgeom.train.settings import OPERATIONAL
 
 # ftgeom.config checks the schema first so that any problem is reported as ONE line naming the key (Snakemake's
@@ -41,6 +44,12 @@ def json_arg(obj):
 # a job when its params change. Every job (local or on a cluster node) re-reads this file, so each one sees them;
 # the run's metrics record them under "operational".
 os.environ.update(FTGEOM_OPS=json.dumps({k: FT[k] for k in OPERATIONAL if k in FT}, sort_keys=True))
+# The config's name labels claim rows (`setting`); a label, not a number: it must not re-run the report.
+os.environ.update(
+    FTGEOM_CONFIG_NAME=(
+        Path(workflow.config_settings.configfiles[0]).stem if workflow.config_settings.configfiles else "default"
+    )
+)
 
 
 def res(stage, key):
@@ -129,3 +138,22 @@ def train_spec(w, points=None):
 
 def traced_points(w):
     return config["tasks"][w.task].get("trajectory_points", FT["trajectory"]["points"])
+
+
+# --- head_probe (paper C)
+HP = config.get("head_probe")
+
+
+def head_probe_pairs():
+    return [(m, t) for m, tasks in (HP or {}).get("models", {}).items() for t in tasks]
+
+
+def hp_image_size(w):
+    """--image-size of the (model, task)'s fine-tuning runs, for the cached features (image tasks only)."""
+    spec = train_spec(SimpleNamespace(model=w.model, task=w.task, method="full", seed=0))
+    return f"--image-size {spec['image_size']}" if "image_size" in spec else ""
+
+
+def hp_full_spec(w):
+    """The foundation's full fine-tuning spec of this (model, task, seed): what the probed-head runs start from."""
+    return train_spec(SimpleNamespace(model=w.model, task=w.task, method="full", seed=w.seed))

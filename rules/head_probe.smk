@@ -1,22 +1,6 @@
 # Stage head_probe (paper C, arXiv 2302.05779): cache the frozen backbone's features once per (model, task), probe
 # the head on them for every τ (one probing run per seed and variant), fine-tune from each probed head (one job per
 # seed; τ = 0 of the base variant is the foundation's full run), our linear-model simulation, then the report.
-from types import SimpleNamespace
-
-from ftgeom.headprobe.plan import finetune_runs as head_finetune_runs, settings_for
-
-HP = config.get("head_probe")
-
-
-def head_probe_pairs():
-    return [(m, t) for m, tasks in (HP or {}).get("models", {}).items() for t in tasks]
-
-
-def hp_image_size(w):
-    spec = train_spec(SimpleNamespace(model=w.model, task=w.task, method="full", seed=0))
-    return f"--image-size {spec['image_size']}" if "image_size" in spec else ""
-
-
 rule head_features:
     input:
         data=task_data,
@@ -92,7 +76,7 @@ rule head_finetune:
         mem_mb=res("finetune", "mem_mb"),
         runtime=lambda w: res("finetune", "runtime") * len(head_finetune_runs(settings_for(HP, w.model), int(w.seed))),
     params:
-        spec=lambda w: json_arg(train_spec(SimpleNamespace(model=w.model, task=w.task, method="full", seed=w.seed))),
+        spec=lambda w: json_arg(hp_full_spec(w)),
         runs=lambda w: json_arg(head_finetune_runs(settings_for(HP, w.model), int(w.seed))),
         state=f"{R}/state/head_probe/{{model}}/{{task}}/seed{{seed}}",
     shell:
@@ -152,10 +136,7 @@ rule head_probe_report:
         runtime=res("report", "runtime"),
     params:
         taus=lambda w: json_arg(sorted({str(t) for m in HP["models"] for t in settings_for(HP, m)["taus"]})),
-        config_name=(
-            Path(workflow.config_settings.configfiles[0]).stem if workflow.config_settings.configfiles else "default"
-        ),
     shell:
         "python -m ftgeom.stages.head_probe_report --probes {input.probes} --runs {input.runs} --start {input.start}"
         " --linear {input.linear} --taus {params.taus} --claims {output.claims} --runs-csv {output.runs}"
-        " --summary {output.summary} --tex {output.tex} --figures {output.figures} --config {params.config_name} > {log} 2>&1"
+        " --summary {output.summary} --tex {output.tex} --figures {output.figures} > {log} 2>&1"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from ftgeom.stages import run_stage
@@ -24,7 +25,8 @@ def main(argv=None) -> None:
     ap.add_argument("--summary", required=True, type=Path)
     ap.add_argument("--tex", required=True, type=Path)
     ap.add_argument("--figures", required=True, type=Path)
-    ap.add_argument("--config", default="default", help="config name for the claims' setting column")
+    ap.add_argument("--config", default=os.environ.get("FTGEOM_CONFIG_NAME", "default"),
+                    help="config name for the claims' setting column (the workflow sets $FTGEOM_CONFIG_NAME)")
     args = ap.parse_args(argv)
     import pandas as pd
 
