@@ -46,7 +46,9 @@ def main(argv=None) -> None:
     linear = pd.read_csv(args.linear)
     summary = summary_table(runs)
     claims = write_claims(claim_rows(runs, curves, json.loads(args.taus), linear, args.config), args.claims)
-    n_seeds = int(runs.groupby(["model", "task", "variant", "tau"])["seed"].nunique().min())
+    per_row = runs.groupby(["model", "task", "variant", "tau"])["seed"].nunique()
+    base = per_row.xs("base", level="variant")
+    n_seeds = f"{base.min()} seeds" + ("" if per_row.min() == base.min() else f" (variants: {per_row.min()})")
     for path, text in ((args.runs_csv, runs.to_csv(index=False)), (args.summary, summary.to_csv(index=False)),
                        (args.tex, figures.summary_latex(summary, n_seeds))):
         with atomic_path(path) as tmp:
