@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from ftgeom.headprobe.probe import CONVERGED, EARLY
 
-VARIANTS = ("base", "smooth", "mlp", "early")
-
 
 def _per_model(value, model: str):
     return value[model] if isinstance(value, dict) else value
