@@ -21,11 +21,15 @@ if not workflow.config_settings.configfiles:
     configfile: Path(workflow.basedir) / "config" / "default.yaml"
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/assets.smk"
 include: "rules/finetune.smk"
 include: "rules/report.smk"
 include: "rules/head_probe.smk"
+include: "rules/paper.smk"
 
 
 rule all:
@@ -34,3 +38,4 @@ rule all:
         rules.finetune_table.output,
         rules.learning_curves.output,
         rules.head_probe_report.output if HP else [],
+        rules.paper.output,

@@ -157,3 +157,38 @@ def hp_image_size(w):
 def hp_full_spec(w):
     """The foundation's full fine-tuning spec of this (model, task, seed): what the probed-head runs start from."""
     return train_spec(SimpleNamespace(model=w.model, task=w.task, method="full", seed=w.seed))
+
+
+# --- paper
+PAPER_SOURCES = str(Path(workflow.basedir) / "paper")
+
+
+def paper_claim_files():
+    """The claim rows of every paper stage this config runs (see ../shared CLAIMS contract: paper_<x>.csv)."""
+    return [f"{R}/claims/paper_c.csv"] if HP else []
+
+
+def paper_results():
+    """Tables and figures the paper includes (they keep their paths under results/ in the build folder)."""
+    out = [f"{R}/tables/finetune.tex", f"{R}/figures/learning_curves.pdf"]
+    if HP:
+        out += [f"{R}/tables/paper_c_summary.tex", f"{R}/figures/paper_c"]
+    return out
+
+
+def paper_sections():
+    """Every LaTeX source beside main.tex (an edit rebuilds the paper)."""
+    return sorted(str(p) for p in Path(PAPER_SOURCES).rglob("*.tex") if p.name != "main.tex")
+
+
+def text_models():
+    return list(dict.fromkeys(m for m, t in finetune_pairs(config) if task_modality(config["tasks"][t]) == "text"))
+
+
+def paper_settings():
+    """The config the paper's prose cites; operational settings are left out (they cannot change a number)."""
+    return {
+        "finetune": {k: v for k, v in FT.items() if k not in OPERATIONAL},
+        "tasks": config["tasks"],
+        "head_probe": HP,
+    }

@@ -119,11 +119,17 @@ rule head_probe_report:
         ),
         linear=rules.head_linear_model.output[0],
     output:
-        claims=f"{R}/claims/paper_c.csv",
+        claims=report(f"{R}/claims/paper_c.csv", caption="../report/paper_c_claims.rst", category="Paper C"),
         runs=f"{R}/tables/paper_c_runs.csv",
-        summary=f"{R}/tables/paper_c_summary.csv",
+        summary=report(f"{R}/tables/paper_c_summary.csv", caption="../report/paper_c_summary.rst", category="Paper C"),
         tex=f"{R}/tables/paper_c_summary.tex",
-        figures=directory(f"{R}/figures/paper_c"),
+        figures=report(
+            directory(f"{R}/figures/paper_c"),
+            patterns=["{name}.png"],
+            labels={"figure": "{name}"},
+            caption="../report/paper_c_figures.rst",
+            category="Paper C",
+        ),
     log:
         f"{R}/logs/head_probe/report.log",
     benchmark:

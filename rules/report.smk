@@ -5,7 +5,7 @@ rule finetune_table:
     input:
         [f"{R}/finetune/{r['model']}/{r['task']}/{r['method']}/seed{r['seed']}/metrics.json" for r in finetune_runs()],
     output:
-        csv=f"{R}/tables/finetune.csv",
+        csv=report(f"{R}/tables/finetune.csv", caption="../report/finetune_table.rst", category="Shared runs"),
         tex=f"{R}/tables/finetune.tex",
         runs=f"{R}/tables/finetune_runs.csv",
     log:
@@ -27,7 +27,7 @@ rule learning_curves:
     input:
         rules.finetune_table.input,
     output:
-        png=f"{R}/figures/learning_curves.png",
+        png=report(f"{R}/figures/learning_curves.png", caption="../report/learning_curves.rst", category="Shared runs"),
         pdf=f"{R}/figures/learning_curves.pdf",
     log:
         f"{R}/logs/report/learning_curves.log",

@@ -18,9 +18,10 @@ COLUMNS = ("claim_id", "claim", "measure", "setting", "effect", "ci_low", "ci_hi
            "published", "verdict")
 RESAMPLES = 10_000
 MIN_UNITS = 3
+LEVEL = 0.95
 
 
-def bootstrap_ci(values, statistic=np.mean, resamples: int = RESAMPLES, level: float = 0.95,
+def bootstrap_ci(values, statistic=np.mean, resamples: int = RESAMPLES, level: float = LEVEL,
                  seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of `statistic` over the units in `values` (1-d)."""
     values = np.asarray(values, dtype=np.float64)

@@ -3,16 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+import seaborn as sns
 
-matplotlib.use("Agg")  # before pyplot: jobs have no display
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
-
-from ftgeom.headprobe.probe import CONVERGED  # noqa: E402
-from ftgeom.provenance import atomic_path, git_commit  # noqa: E402
-from ftgeom.report.latex import escape, mean_std  # noqa: E402
+from ftgeom.headprobe.probe import CONVERGED
+from ftgeom.provenance import git_commit
+from ftgeom.report import style
+from ftgeom.report.latex import escape, mean_std
 
 # scale-free measures (divided by the held-out mean ‖z_0‖), so that backbones share an axis
 MEASURES = [("rel_distance", "||z_T − z_0|| / ||z_0||"), ("cosine", "cos(z_T, z_0)"),
@@ -20,15 +17,8 @@ MEASURES = [("rel_distance", "||z_T − z_0|| / ||z_0||"), ("cosine", "cos(z_T, 
 VARIANT_ORDER = ["base", "early", "smooth", "mlp"]
 
 
-def _theme():
-    sns.set_theme(style="whitegrid", context="paper", palette="colorblind")
-
-
 def _save(fig, out_dir: Path, name: str) -> None:
-    for suffix in ("pdf", "png"):
-        with atomic_path(out_dir / f"{name}.{suffix}") as tmp:
-            fig.savefig(tmp, dpi=150, bbox_inches="tight", format=suffix)
-    plt.close(fig)
+    style.save(fig, out_dir / name)
 
 
 def _panel(frame: pd.DataFrame) -> pd.Series:
@@ -37,18 +27,20 @@ def _panel(frame: pd.DataFrame) -> pd.Series:
 
 def energy_vs_tau(curves: pd.DataFrame, out_dir: Path) -> None:
     data = curves.assign(panel=_panel(curves), tau=curves["epoch"])
+    style.theme()
     g = sns.relplot(data=data, x="tau", y="energy", hue="variant", col="panel", kind="line", errorbar=("pi", 100),
-                    col_wrap=min(4, data["panel"].nunique()), height=2.3, aspect=1.1, facet_kws={"sharey": False})
+                    facet_kws={"sharey": False}, **style.grid(data["panel"].nunique(), panel_height=1.7))
     g.set(xscale="symlog", xlim=(0, None))
     g.set_titles("{col_name}")
     g.set_axis_labels("head-probing epochs τ", "energy: mean ||e_y − p||")
+    style.legend_on_top(g)
     _save(g.figure, out_dir, "energy_vs_tau")
 
 
 def features_vs_energy(runs: pd.DataFrame, out_dir: Path) -> None:
     base = runs[runs["variant"] == "base"].assign(panel=_panel(runs))
-    fig, axes = plt.subplots(2, 2, figsize=(8, 5.2))
-    axes = axes.flat
+    style.theme()
+    fig, axes = style.subplots(len(MEASURES), panel_height=2.0)
     for ax, (col, label) in zip(axes, MEASURES):
         sns.lineplot(data=base, x="energy", y=col, hue="panel", style="backbone", marker="o", errorbar=None, ax=ax,
                      estimator=None, units="seed", alpha=0.35, legend=False)
@@ -56,7 +48,9 @@ def features_vs_energy(runs: pd.DataFrame, out_dir: Path) -> None:
         sns.lineplot(data=means.sort_values("energy"), x="energy", y=col, hue="panel", style="backbone",
                      marker="o", ax=ax, legend=col == MEASURES[-1][0], sort=False)
         ax.set(xlabel="start energy (mean ||e_y − p||)", ylabel=label)
-    ax.legend(loc="center left", bbox_to_anchor=(1.02, 1.1), fontsize=7)
+    handles, labels = ax.get_legend_handles_labels()
+    ax.get_legend().remove()
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, frameon=False)
     fig.tight_layout()
     _save(fig, out_dir, "features_vs_energy")
 
@@ -64,8 +58,9 @@ def features_vs_energy(runs: pd.DataFrame, out_dir: Path) -> None:
 def metric_vs_tau(runs: pd.DataFrame, best: pd.DataFrame, out_dir: Path) -> None:
     base = runs[runs["variant"] == "base"].assign(panel=_panel(runs) + "\n(test " + runs["metric"] + ")")
     panels = list(dict.fromkeys(base["panel"]))
-    fig, axes = plt.subplots(1, len(panels), figsize=(2.7 * len(panels), 2.5), squeeze=False)
-    for ax, panel in zip(axes[0], panels):
+    style.theme()
+    fig, axes = style.subplots(len(panels), panel_height=2.0)
+    for ax, panel in zip(axes, panels):
         sub = base[base["panel"] == panel]
         order = sub.sort_values("tau_epochs")["tau"].drop_duplicates().tolist()
         sns.pointplot(data=sub, x="tau", y="test", order=order, errorbar="sd", ax=ax, color="C0", capsize=0.15)
@@ -75,10 +70,10 @@ def metric_vs_tau(runs: pd.DataFrame, best: pd.DataFrame, out_dir: Path) -> None
             i = order.index(chosen.iloc[0])
             ax.plot(i, sub[sub["tau"] == chosen.iloc[0]]["test"].mean(), marker="*", ms=14, color="C3",
                     label="best intermediate τ (validation)")
-        ax.set_title(panel, fontsize=9)
+        ax.set_title(panel)
         ax.set(xlabel="τ (head-probing epochs)", ylabel="test metric")
         ax.set_xticks(range(len(order)), [("conv." if t == CONVERGED else t) for t in order])
-    axes[0][-1].legend(fontsize=7, loc="lower right")
+    axes[-1].legend(loc="lower right")
     fig.tight_layout()
     _save(fig, out_dir, "metric_vs_tau")
 
@@ -87,15 +82,18 @@ def variants(runs: pd.DataFrame, out_dir: Path) -> None:
     data = runs.assign(panel=_panel(runs), run=runs["variant"] + " τ=" + runs["tau"].str.replace(CONVERGED, "conv."),
                        order=runs["variant"].map(VARIANT_ORDER.index) * 10**4 + runs["tau_epochs"])
     data = data.sort_values(["order", "panel"])
-    fig, axes = plt.subplots(1, 2, figsize=(9, 0.6 + 0.14 * data["run"].nunique() * data["panel"].nunique()),
-                             sharey=True)
+    style.theme()
+    fig, axes = style.subplots(2, panel_height=0.6 + 0.12 * data["run"].nunique() * data["panel"].nunique(),
+                               sharey=True)
     sns.barplot(data=data, y="run", x="energy", hue="panel", errorbar="sd", ax=axes[0], legend=False)
     # the metric as points: differences of a few points would vanish on bars drawn from zero
     sns.pointplot(data=data, y="run", x="test", hue="panel", errorbar="sd", ax=axes[1], dodge=0.6,
                   linestyle="none", markersize=4, capsize=0.1)
     axes[0].set(xlabel="energy at the start (mean ||e_y − p||)", ylabel="")
     axes[1].set(xlabel="test metric (mean ± sd over seeds)", ylabel="")
-    axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=7)
+    handles, labels = axes[1].get_legend_handles_labels()
+    axes[1].get_legend().remove()
+    fig.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, frameon=False)
     fig.tight_layout()
     _save(fig, out_dir, "variants")
 
@@ -104,17 +102,18 @@ def drift_vs_epoch(epochs: pd.DataFrame, out_dir: Path) -> None:
     """Median distance over fine-tuning epochs per τ, with the held-out examples' interquartile range as a band."""
     data = epochs[epochs["variant"] == "base"].assign(panel=_panel(epochs))
     panels = list(dict.fromkeys(data["panel"]))
-    fig, axes = plt.subplots(1, len(panels), figsize=(2.7 * len(panels), 2.5), squeeze=False)
-    palette = dict(zip(sorted(data["tau"].unique(), key=lambda t: (t == CONVERGED, t.zfill(6))),
-                       sns.color_palette("colorblind")))
-    for ax, panel in zip(axes[0], panels):
+    style.theme()
+    fig, axes = style.subplots(len(panels), panel_height=2.0)
+    taus = sorted(data["tau"].unique(), key=lambda t: (t == CONVERGED, t.zfill(6)))
+    palette = dict(zip(taus, style.colors(len(taus))))
+    for ax, panel in zip(axes, panels):
         sub = data[data["panel"] == panel].groupby(["tau", "epoch"], as_index=False).mean(numeric_only=True)
         for tau, g in sub.groupby("tau"):
             ax.plot(g["epoch"], g["distance_q50"], marker="o", color=palette[tau], label=f"τ={tau}")
             ax.fill_between(g["epoch"], g["distance_q25"], g["distance_q75"], color=palette[tau], alpha=0.2)
         ax.set(xlabel="fine-tuning epoch", ylabel="||z_t − z_0|| (median, IQR)")
-        ax.set_title(panel, fontsize=9)
-        ax.legend(fontsize=7)
+        ax.set_title(panel)
+        ax.legend()
     fig.tight_layout()
     _save(fig, out_dir, "drift_vs_epoch")
 
@@ -124,13 +123,14 @@ def linear_model(linear: pd.DataFrame, out_dir: Path) -> None:
                          rel_norm=linear["norm"] / linear["norm0"],
                          head=linear["head_init"].map("fresh head scale {:g}".format))
     means = data.groupby(["head", "tau"], as_index=False).mean(numeric_only=True)
-    fig, axes = plt.subplots(1, 4, figsize=(12, 2.8))
+    style.theme()
+    fig, axes = style.subplots(len(MEASURES), panel_height=1.9)
     for ax, (col, label) in zip(axes, MEASURES):
         sns.lineplot(data=means.sort_values("energy"), x="energy", y=col, hue="head", marker="o", ax=ax, sort=False,
                      legend=ax is axes[-1])
         ax.set(xlabel="start energy (mean ||y − ŷ||)", ylabel=label)
-    axes[-1].legend(fontsize=7)
-    fig.suptitle("overparameterised linear model (our design): τ sweep, mean over problems", fontsize=9)
+    axes[-1].legend()
+    fig.suptitle("overparameterised linear model (our design): τ sweep, mean over problems")
     fig.tight_layout()
     _save(fig, out_dir, "linear_model")
 

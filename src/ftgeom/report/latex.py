@@ -16,3 +16,8 @@ def escape(text) -> str:
 def mean_std(mean: float, std: float, scale: float = 1.0, digits: int = 1) -> str:
     std = 0.0 if std != std else std  # one seed: no spread
     return f"{scale * mean:.{digits}f} $\\pm$ {scale * std:.{digits}f}"
+
+
+def signed(text: str) -> str:
+    """A number as text, with a typographic minus (a hyphen reads as a dash in a table)."""
+    return str(text).replace("-", "$-$")

@@ -12,9 +12,11 @@ from typing import Callable
 def run_stage(main: Callable[[], None]) -> None:
     from ftgeom.assets.hub import AssetUnavailable
     from ftgeom.config import ConfigError
+    from ftgeom.paper.build import PaperError
+    from ftgeom.paper.verdicts import ClaimsError
 
     try:
         main()
-    except (AssetUnavailable, ConfigError, FileNotFoundError) as err:
+    except (AssetUnavailable, ConfigError, FileNotFoundError, PaperError, ClaimsError) as err:
         sys.stderr.write(f"error: {err}\n")
         sys.exit(1)

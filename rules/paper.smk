@@ -1,0 +1,56 @@
+# Stage paper: every claim row in one table (results/claims.csv), the generated LaTeX the paper inputs, and the
+# compiled paper (results/paper/ftgeom.pdf). `snakemake paper` rebuilds only the paper from existing results.
+
+
+rule paper_inputs:
+    input:
+        claims=paper_claim_files(),
+        finetune=rules.finetune_table.output.csv,
+    output:
+        claims=report(f"{R}/claims.csv", caption="../report/claims.rst", category="Verdicts"),
+        generated=directory(f"{R}/paper/generated"),
+        readme=f"{R}/paper/results.md",
+    log:
+        f"{R}/logs/paper/paper_inputs.log",
+    benchmark:
+        f"{R}/benchmarks/paper/paper_inputs.tsv"
+    conda:
+        "../envs/ftgeom.yaml"
+    threads: res("report", "threads")
+    resources:
+        mem_mb=res("report", "mem_mb"),
+        runtime=res("report", "runtime"),
+    params:
+        config=json_arg(paper_settings()),
+        text_models=json_arg(text_models()),
+        readme=str(Path(workflow.basedir) / "README.md"),
+    shell:
+        "python -m ftgeom.stages.paper_inputs --claims-files {input.claims} --finetune {input.finetune}"
+        " --config {params.config} --text-models {params.text_models} --claims {output.claims}"
+        " --generated {output.generated} --readme-block {output.readme} --readme {params.readme} > {log} 2>&1"
+
+
+rule paper:
+    input:
+        main=f"{PAPER_SOURCES}/main.tex",
+        sections=paper_sections(),
+        generated=rules.paper_inputs.output.generated,
+        results=paper_results(),
+    output:
+        report(f"{R}/paper/ftgeom.pdf", caption="../report/paper.rst", category="Paper"),
+    log:
+        f"{R}/logs/paper/paper.log",
+    benchmark:
+        f"{R}/benchmarks/paper/paper.tsv"
+    conda:
+        "../envs/ftgeom.yaml"
+    threads: res("report", "threads")
+    resources:
+        mem_mb=res("report", "mem_mb"),
+        runtime=res("report", "runtime"),
+    params:
+        results=lambda w, output: str(Path(output[0]).parents[1]),  # the results root: inputs keep their paths
+        latex_log=f"{R}/logs/paper/latex.log",
+    shell:
+        "python -m ftgeom.stages.paper --main {input.main} --generated {input.generated} --results {params.results}"
+        " --out {output} --latex-log {params.latex_log} {input.results} > {log} 2>&1"
