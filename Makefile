@@ -7,7 +7,7 @@ CORES  ?= 2
 # Jobs run `python -m ftgeom...`: put the venv first on PATH so they use its interpreter.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup run test smoke dag clean
+.PHONY: setup run test smoke dag paper report readme clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,17 @@ test: setup
 	@if [ "$$(id -u)" -eq 0 ]; then echo "make test (root): installs the Debian SLURM packages if missing (envs/apt-packages.txt) and starts a throw-away single-node SLURM (munged, slurmctld, slurmd on loopback) for tests/test_slurm_workflow.py; it is stopped when the tests end"; fi
 	envs/system-packages.sh test
 	python -m pytest -q --durations=10
+
+# Rebuild only the paper (and what it needs that is missing or stale) from existing results.
+paper: setup
+	snakemake --cores $(CORES) paper
+
+report: setup
+	snakemake --report results/report.html
+
+# README's Results block, regenerated from results/claims.csv of a default run.
+readme: setup
+	python -m ftgeom.paper.readme results/claims.csv README.md
 
 dag: setup
 	envs/system-packages.sh dag

@@ -27,4 +27,6 @@ mkdir -p "$VENV/share/ftgeom"
 $PIP install --quiet --no-deps -e .
 # Fashion-MNIST ships as a Debian package (installed as root when apt-get works; otherwise the command is printed).
 envs/system-packages.sh data
+# The paper (rule `paper`) compiles with Debian's texlive through latexmk; poppler-utils reads the PDF back in tests.
+envs/system-packages.sh paper
 echo "ftgeom set up in $VENV ($(du -sh "$VENV" | cut -f1))"

@@ -2,7 +2,7 @@
 # Install the Debian packages listed for a purpose in envs/apt-packages.txt, if missing and apt-get is usable.
 # Never fails the build: without root/apt it says what to install and which features need it.
 set -u
-purpose=${1:?usage: envs/system-packages.sh setup|test|dag}
+purpose=${1:?usage: envs/system-packages.sh setup|data|paper|test|dag}
 here=$(cd "$(dirname "$0")" && pwd)
 wanted=$(awk -v p="$purpose:" '$1 == p {for (i = 2; i <= NF; i++) print $i}' "$here/apt-packages.txt")
 missing=()

@@ -149,21 +149,6 @@ def test_linear_model_energy_falls_with_probing():
     assert rows[0]["energy"] > rows[1]["energy"] > rows[2]["energy"]
 
 
-@pytest.mark.parametrize("values, direction, verdict", [
-    ([0.5, 0.6, 0.55, 0.52], "greater", "reproduced"),
-    ([-0.5, -0.6, -0.55, -0.52], "greater", "not reproduced"),
-    ([-0.5, -0.6, -0.55, -0.52], "less", "reproduced"),
-    ([-1.0, 1.0, -0.9, 1.1, 0.05], "greater", "inconclusive"),
-    ([0.5, 0.6], "greater", "inconclusive"),
-])
-def test_verdict_rule(values, direction, verdict):
-    from ftgeom.claims import claim_row
-
-    row = claim_row("X1", "claim", "measure", "setting", values, 0.0, direction)
-    assert row["verdict"] == verdict, row
-    assert row["ci_low"] <= row["effect"] <= row["ci_high"] and row["n"] == len(values)
-
-
 def test_interior_peak_sees_rise_then_fall_only():
     from ftgeom.headprobe.analysis import interior_peak
 
@@ -171,12 +156,6 @@ def test_interior_peak_sees_rise_then_fall_only():
     assert interior_peak(x, 5 - (x - 0.5) ** 2) > 0                       # rises, then falls
     assert interior_peak(x, np.sqrt(x)) < 0 and interior_peak(x, 3 * x + 1) < 0  # concave but monotone: no
     assert interior_peak(x[::-1], (5 - (x - 0.5) ** 2)[::-1]) > 0           # order of the points does not matter
-
-
-def test_latex_escape():
-    from ftgeom.report.latex import escape
-
-    assert escape("a_b 50% & #1 $x") == r"a\_b 50\% \& \#1 \$x"
 
 
 def test_plan_lists_variants_on_their_seeds():

@@ -41,7 +41,7 @@ def stage_files(sources: Path, generated: Path, inputs: list[Path], results: Pat
 def problems(log_text: str) -> list[str]:
     """What makes a compiled PDF unacceptable: undefined references or citations, missing files."""
     found = re.findall(r"LaTeX Warning: (?:Reference|Citation) `([^']+)' on page \d+ undefined", log_text)
-    found += re.findall(r"No file ([^\s]+)\.", log_text)
+    found += re.findall(r"^No file (\S+)\.$", log_text, re.M)
     return sorted(set(found))
 
 

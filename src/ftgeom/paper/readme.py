@@ -17,16 +17,28 @@ from ftgeom.provenance import atomic_path
 
 BEGIN = "<!-- results:begin (generated from results/claims.csv by `make readme`; do not edit) -->"
 END = "<!-- results:end -->"
+LEGEND = re.compile(r"^- \*\*(?P<claim_id>[A-Z]\d+\S*)\*\* (?P<claim>.+)$")
 ROW = re.compile(r"^\| (?P<claim_id>[A-Z]\d+\S*) \| (?P<setting>.+?) \| (?P<effect>\S+) \| "
                  r"\[(?P<ci_low>\S+), (?P<ci_high>\S+)\] \| (?P<n>\d+) \| (?P<verdict>[a-z ]+) \|$")
 
 
+def _html(text: str) -> str:
+    """Markdown renders <...> as HTML: keep claim sentences literal."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _text(html: str) -> str:
+    return html.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def block(claims: pd.DataFrame) -> str:
     found = counts(claims)
-    papers = ", ".join(sorted(claims["paper"].unique())) if len(claims) else "none"
+    papers = ", ".join(sorted(set(claims["claim_id"].astype(str).str[0]))) if len(claims) else "none"
     summary = (f"{len(claims)} claim rows ({claims['claim_id'].nunique()} claims; papers {papers}): "
                + ", ".join(f"{found[v]} {v}" for v in VERDICTS) + ".")
-    return "\n".join([BEGIN, "", summary, "", markdown_table(claims).rstrip("\n"), "", END])
+    legend = [f"- **{claim_id}** {_html(claim)}" for claim_id, claim in
+              dict(zip(claims["claim_id"], claims["claim"])).items()]
+    return "\n".join([BEGIN, "", summary, "", *legend, "", markdown_table(claims).rstrip("\n"), "", END])
 
 
 def current(readme_text: str) -> str | None:
@@ -41,7 +53,8 @@ def parse(block_text: str) -> pd.DataFrame:
     for col in ("effect", "ci_low", "ci_high"):
         frame[col] = pd.to_numeric(frame[col].replace("--", "nan"))
     frame["n"] = frame["n"].astype(int)
-    frame["paper"] = frame["claim_id"].str[0]
+    claims = {m["claim_id"]: _text(m["claim"]) for m in map(LEGEND.match, block_text.splitlines()) if m}
+    frame["claim"] = frame["claim_id"].map(claims)
     return frame
 
 

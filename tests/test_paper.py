@@ -1,0 +1,194 @@
+"""The generated paper's parts: the verdict rule, claims assembly, LaTeX writers, README block, the LaTeX build."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from ftgeom.claims import COLUMNS, claim_row
+from ftgeom.paper import macros, published, readme
+from ftgeom.paper.build import PaperError, build, problems
+from ftgeom.paper.verdicts import ClaimsError, assemble, latex_table
+from ftgeom.report.latex import escape
+from workflow_runs import REPO
+
+HAS_LATEX = shutil.which("latexmk") is not None and shutil.which("pdflatex") is not None
+NO_LATEX = "Debian texlive/latexmk not installed (make setup installs it as root)"
+
+
+@pytest.mark.parametrize("values, direction, verdict", [
+    ([0.5, 0.6, 0.55, 0.52], "greater", "reproduced"),             # clear effect on the claimed side
+    ([-0.5, -0.6, -0.55, -0.52], "greater", "not reproduced"),     # clear effect on the other side
+    ([-0.5, -0.6, -0.55, -0.52], "less", "reproduced"),
+    ([0.5, 0.6, 0.55, 0.52], "less", "not reproduced"),
+    ([-1.0, 1.0, -0.9, 1.1, 0.05], "greater", "inconclusive"),     # the interval straddles the threshold
+    ([0.5, 0.6], "greater", "inconclusive"),                       # fewer than 3 units, however clear
+])
+def test_verdict_rule(values, direction, verdict):
+    row = claim_row("X1", "claim", "measure", "setting", values, 0.0, direction)
+    assert row["verdict"] == verdict, row
+    assert row["ci_low"] <= row["effect"] <= row["ci_high"] and row["n"] == len(values)
+
+
+def test_verdict_against_a_nonzero_bar():
+    assert claim_row("X1", "c", "m", "s", [0.02, 0.03, 0.025], threshold=0.01)["verdict"] == "reproduced"
+    assert claim_row("X1", "c", "m", "s", [0.002, 0.003, 0.0025], threshold=0.01)["verdict"] == "not reproduced"
+
+
+def test_latex_escape():
+    assert escape("a_b 50% & #1 $x") == r"a\_b 50\% \& \#1 \$x"
+    assert escape("{x}~^\\") == r"\{x\}\textasciitilde{}\textasciicircum{}\textbackslash{}"
+
+
+def _claims_file(tmp_path, name, rows):
+    path = tmp_path / name
+    pd.DataFrame(rows, columns=list(COLUMNS)).to_csv(path, index=False)
+    return path
+
+
+def _row(claim_id, setting="s", values=(0.5, 0.6, 0.55), measure="m", claim="a claim"):
+    return claim_row(claim_id, claim, measure, setting, list(values))
+
+
+def test_assemble_orders_papers_and_claims_and_keeps_a_stages_order(tmp_path):
+    c = _claims_file(tmp_path, "paper_c.csv", [_row("C10"), _row("C2", "second"), _row("C2", "first")])
+    a = _claims_file(tmp_path, "paper_a.csv", [_row("A1")])
+    claims = assemble([c, a])
+    assert list(claims["claim_id"]) == ["A1", "C2", "C2", "C10"]
+    assert list(claims.loc[claims["claim_id"] == "C2", "setting"]) == ["second", "first"]
+    assert list(claims["paper"]) == ["A", "C", "C", "C"]
+
+
+@pytest.mark.parametrize("name, edit, needle", [
+    ("claims_c.csv", lambda f: f, "paper_<letter>.csv"),
+    ("paper_c.csv", lambda f: f.drop(columns="verdict"), "missing column(s) verdict"),
+    ("paper_c.csv", lambda f: f.assign(claim_id="A1"), "does not belong to paper C"),
+    ("paper_c.csv", lambda f: f.assign(verdict="maybe"), "unknown verdict(s) maybe"),
+])
+def test_assemble_rejects_files_off_the_contract_naming_them(tmp_path, name, edit, needle):
+    path = tmp_path / name
+    edit(pd.DataFrame([_row("C1")], columns=list(COLUMNS))).to_csv(path, index=False)
+    with pytest.raises(ClaimsError) as err:
+        assemble([path])
+    assert needle in str(err.value) and name in str(err.value) and "\n" not in str(err.value)
+
+
+def test_verdict_table_has_every_row_once_and_escapes_text(tmp_path):
+    rows = [_row("C1", "vision_a", measure="m_1"), _row("C1", "language", measure="m_1"),
+            _row("C1", "vision_a", (-1, -1.2, -0.9), measure="m 2"), _row("C2", "pooled", claim="50% & more")]
+    claims = assemble([_claims_file(tmp_path, "paper_c.csv", rows)])
+    tex = latex_table(claims)
+    assert tex.count("\\hspace{1em}vision\\_a") == 2 and tex.count("\\hspace{1em}language") == 1
+    assert tex.count("\\emph{m\\_1}") == 1, "a measure is printed once per claim, its settings under it"
+    assert "50\\% \\& more" in tex and "\\textbf{not} reproduced" in tex
+    assert "$-$1.03" in tex, "negative effects get a typographic minus"
+
+
+def test_findings_and_macros_are_generated_from_the_rows(tmp_path):
+    claims = assemble([_claims_file(tmp_path, "paper_c.csv", [_row("C1"), _row("C1", "b", (-1, -2, -1.5))])])
+    text = macros.findings(claims, "C")
+    assert "1 reproduced, 1 not reproduced" in text and "s: \\emph{reproduced}" in text
+    assert macros.findings(claims, "A").startswith("No claim rows")
+    numbers = macros.define(macros.numbers(claims))
+    assert "\\newcommand{\\ftClaimRows}{2}" in numbers and "\\newcommand{\\ftRowsNotReproduced}{1}" in numbers
+    assert "\\stageCtrue" in macros.stage_flags({"C"}) and "\\stageAfalse" in macros.stage_flags({"C"})
+    settings = macros.settings(yaml.safe_load((REPO / "config" / "default.yaml").read_text()), "default")
+    defined = macros.define(settings)
+    assert "\\newcommand{\\ftSeeds}{3}" in defined and "\\newcommand{\\ftHpConvergedEpochs}{100}" in defined
+    assert "\\newcommand{\\ftResamples}{10,000}" in defined and "\\newcommand{\\ftCiLevel}{95\\%}" in defined
+
+
+def test_published_vs_ours_tables():
+    summary = pd.DataFrame({"model": ["minilm"] * 4 + ["bert-base-cased"] * 2,
+                            "task": ["t1", "t2", "t1", "t2", "mrpc", "rte"],
+                            "method": ["full", "full", "frozen", "frozen", "full", "full"],
+                            "mean": [0.8, 0.6, 0.5, 0.5, 0.85, 0.7]})
+    ours = published.ours_text(summary, ["minilm"])
+    tex = published.table_a1(ours, "default")
+    assert "82.1 & 69.8 & 72.5 & 81.2 & 93\\%" in tex, "BERT's published row with its recovered gain"
+    assert "ours (default) & minilm & 2 tasks & 70.0 & 50.0 & -- & --" in tex
+    assert published.table_a1_per_task(ours) == "", "no GLUE task: no per-task table"
+    glue = published.table_a1_per_task(published.ours_text(summary, ["bert-base-cased"]))
+    assert "mrpc & rte" in glue and "published & 84.5 & 66.9" in glue and "ours & 85.0 & 70.0" in glue
+    reference = published.table_b_reference()
+    assert "125M & 85.20" in reference and "not run in this build" in reference
+
+
+def test_readme_block_round_trips_and_readme_holds_the_generators_output(tmp_path):
+    claims = assemble([_claims_file(tmp_path, "paper_c.csv", [_row("C1", claim="<z_T, z_0> rises"),
+                                                              _row("C2", values=(1e-5, 2e-5, 3e-5))])])
+    block = readme.block(claims)
+    assert readme.block(readme.parse(block)) == block
+    assert "&lt;z_T, z_0&gt;" in block and "2.00e-05" in block
+    current = readme.current((REPO / "README.md").read_text())
+    assert current is not None, "README.md lost its results markers"
+    parsed = readme.parse(current)
+    assert len(parsed) > 0 and readme.block(parsed) == current, "README's results block was edited by hand"
+    with pytest.raises(ValueError, match="markers"):
+        readme.replace("no block here", block)
+
+
+def test_readme_matches_the_default_run_in_results():
+    claims_csv = REPO / "results" / "claims.csv"
+    if not claims_csv.exists():
+        pytest.skip("no default run in results/ (make run writes results/claims.csv)")
+    log = REPO / "results" / "logs" / "paper" / "paper_inputs.log"
+    claims = pd.read_csv(claims_csv, keep_default_na=False, na_values=[""])
+    if "default" not in set(claims["setting"].str.extract(r"\((\w+)\)$")[0].dropna()):
+        pytest.skip("results/claims.csv is not from the default config")
+    assert readme.current((REPO / "README.md").read_text()) == readme.block(claims), \
+        f"README's results differ from results/claims.csv: run `make readme` ({log})"
+
+
+def test_latex_log_problems_are_found():
+    log = ("LaTeX Warning: Reference `tab:x' on page 2 undefined on input line 4.\n"
+           "LaTeX Warning: Citation `paper' on page 1 undefined on input line 9.\nNo file main.bbl.\n")
+    assert problems(log) == ["main.bbl", "paper", "tab:x"]
+
+
+def _mini_paper(tmp_path, body):
+    sources = tmp_path / "paper"
+    (sources / "sections").mkdir(parents=True)
+    (sources / "main.tex").write_text("\\documentclass{article}\\usepackage[T1]{fontenc}\\usepackage{lmodern}"
+                                      "\\begin{document}\\input{sections/body}"
+                                      "\\input{generated/n}\\input{tables/t}\\end{document}\n")
+    (sources / "sections" / "body.tex").write_text(body)
+    generated, results = tmp_path / "generated", tmp_path / "results"
+    generated.mkdir()
+    (generated / "n.tex").write_text("\\newcommand{\\ftN}{42}Value \\ftN.\n")
+    (results / "tables").mkdir(parents=True)
+    (results / "tables" / "t.tex").write_text(escape("a_b 50% & #1 $x") + "\n")
+    return sources, generated, results
+
+
+@pytest.mark.skipif(not HAS_LATEX, reason=NO_LATEX)
+def test_build_compiles_escaped_text_and_refuses_undefined_references(tmp_path):
+    sources, generated, results = _mini_paper(tmp_path, "\\section{S}\\label{s} See Section~\\ref{s}.\n")
+    out = tmp_path / "out" / "paper.pdf"
+    build(sources, generated, [results / "tables" / "t.tex"], results, out, tmp_path / "latex.log")
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Value 42." in text and "a_b 50% & #1 $x" in text and "??" not in text
+    sources, generated, results = _mini_paper(tmp_path / "bad", "See Table~\\ref{tab:missing}.\n")
+    with pytest.raises(PaperError, match="undefined in the paper: tab:missing"):
+        build(sources, generated, [results / "tables" / "t.tex"], results, tmp_path / "bad.pdf", tmp_path / "l.log")
+    assert not (tmp_path / "bad.pdf").exists(), "no PDF is left behind by a failed build"
+    assert not list((tmp_path).glob(".build-*")), "the scratch folder is removed"
+
+
+def test_build_without_latex_says_what_to_install(tmp_path, monkeypatch):
+    sources, generated, results = _mini_paper(tmp_path, "x\n")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(PaperError, match="latexmk/pdflatex not found: install Debian's texlive") as err:
+        build(sources, generated, [], results, tmp_path / "p.pdf", tmp_path / "l.log")
+    assert "\n" not in str(err.value)
+
+
+def test_numbers_in_claims_csv_and_tables_agree(tmp_path):
+    """The paper shows claims.csv's numbers (6 significant digits), not more precise ones."""
+    from ftgeom.paper.verdicts import number
+
+    assert number(0.123456789) == "0.123" and number(-2.4e-5) == "-2.40e-05" and number(np.nan) == "--"
