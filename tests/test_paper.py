@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from workflow_runs import REPO
 
 from ftgeom.claims import COLUMNS, claim_row
 from ftgeom.paper import macros, published, readme
 from ftgeom.paper.build import PaperError, build, problems
 from ftgeom.paper.verdicts import ClaimsError, assemble, latex_table
 from ftgeom.report.latex import escape
-from workflow_runs import REPO
 
 HAS_LATEX = shutil.which("latexmk") is not None and shutil.which("pdflatex") is not None
 NO_LATEX = "Debian texlive/latexmk not installed (make setup installs it as root)"
@@ -86,6 +86,8 @@ def test_verdict_table_has_every_row_once_and_escapes_text(tmp_path):
     assert tex.count("\\emph{m\\_1}") == 1, "a measure is printed once per claim, its settings under it"
     assert "50\\% \\& more" in tex and "\\textbf{not} reproduced" in tex
     assert "$-$1.03" in tex, "negative effects get a typographic minus"
+    with_rule = latex_table(claims, footer="\\ftVerdictRule")
+    assert with_rule.index("\\ftVerdictRule") > with_rule.rindex("reproduced}"), "the rule comes under the rows"
 
 
 def test_findings_and_macros_are_generated_from_the_rows(tmp_path):

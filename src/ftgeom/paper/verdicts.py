@@ -74,7 +74,7 @@ def published_text(value) -> str:
     return number(float(value)) if re.fullmatch(r"-?[\d.]+(e-?\d+)?", str(value)) else str(value)
 
 
-def latex_table(claims: pd.DataFrame) -> str:
+def latex_table(claims: pd.DataFrame, footer: str = "") -> str:
     """A longtable: each claim's sentence once, each measure once under it, then one line per setting."""
     level = f"{100 * LEVEL:g}\\%"
     head = (f"\\textbf{{setting}} & \\textbf{{effect}} & \\textbf{{{level} CI}} & $\\mathbf{{n}}$ & \\textbf{{test}} & "
@@ -83,7 +83,7 @@ def latex_table(claims: pd.DataFrame) -> str:
     lines = ["\\begingroup\\footnotesize\\setlength{\\tabcolsep}{4pt}",
              "\\begin{longtable}{@{}>{\\raggedright\\arraybackslash}p{0.38\\linewidth} r l r l l l@{}}",
              f"\\caption{{Every claim tested by this build: effect, {level} bootstrap interval, number of independent "
-             "units and verdict (the rule is stated in Section~\\ref{sec:verdicts}).}\\label{tab:verdicts}\\\\",
+             "units and verdict (the rule is stated under the table).}\\label{tab:verdicts}\\\\",
              "\\toprule", head, "\\midrule",
              "\\endfirsthead", "\\toprule", head, "\\midrule", "\\endhead", "\\bottomrule", "\\endfoot"]
     if claims.empty:
@@ -102,6 +102,8 @@ def latex_table(claims: pd.DataFrame) -> str:
                  str(int(row["n"])), test, escape(published_text(row["published"])), _verdict_tex(row["verdict"])]
         lines.append(" & ".join(cells) + " \\\\")
         previous_claim, previous_measure = row["claim_id"], row["measure"]
+    if footer:  # the verdict rule, stated under the rows (a last row: floats cannot come between)
+        lines += ["\\midrule", f"{span}{{{footer}}} \\\\"]
     lines += ["\\end{longtable}", "\\endgroup"]
     return "\n".join(lines) + "\n"
 
