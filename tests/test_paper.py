@@ -122,9 +122,12 @@ def test_published_vs_ours_tables():
 
 def test_readme_block_round_trips_and_readme_holds_the_generators_output(tmp_path):
     claims = assemble([_claims_file(tmp_path, "paper_c.csv", [_row("C1", claim="<z_T, z_0> rises"),
-                                                              _row("C2", values=(1e-5, 2e-5, 3e-5))])])
+                                                              _row("C2", values=(1e-5, 2e-5, 3e-5)),
+                                                              _row("C2", measure="m: 2; more", setting="t")])])
     block = readme.block(claims)
     assert readme.block(readme.parse(block)) == block
+    assert "| C2a | s |" in block and "| C2b | t |" in block and "  - b: m: 2; more" in block
+    assert "| C1 | s |" in block, "a claim with one measure needs no letter"
     assert "&lt;z_T, z_0&gt;" in block and "2.00e-05" in block
     current = readme.current((REPO / "README.md").read_text())
     assert current is not None, "README.md lost its results markers"
