@@ -72,9 +72,13 @@ def atomic_path(path: str | Path):
             os.remove(tmp)
 
 
-def write_json(path: str | Path, obj: dict) -> None:
+def write_text(path: str | Path, text: str) -> None:
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
+        tmp.write_text(text)
+
+
+def write_json(path: str | Path, obj: dict) -> None:
+    write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
 
 
 def read_json(path: str | Path) -> dict:

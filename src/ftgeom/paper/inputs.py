@@ -8,12 +8,7 @@ import pandas as pd
 from ftgeom.claims import COLUMNS
 from ftgeom.paper import macros, published, readme
 from ftgeom.paper.verdicts import assemble, latex_table
-from ftgeom.provenance import atomic_path, git_commit
-
-
-def _write(path: Path, text: str) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text)
+from ftgeom.provenance import atomic_path, git_commit, write_text
 
 
 def write_inputs(claim_files, finetune_csv: Path, config: dict, text_models: list[str], config_name: str,
@@ -39,9 +34,9 @@ def write_inputs(claim_files, finetune_csv: Path, config: dict, text_models: lis
     }
     generated.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
-        _write(generated / name, stamp + text)
+        write_text(generated / name, stamp + text)
     new_block = readme.block(claims)
-    _write(readme_block, new_block + "\n")
+    write_text(readme_block, new_block + "\n")
     stale = False
     if readme_md is not None and config_name == "default" and readme_md.exists():
         stale = readme.current(readme_md.read_text()) != new_block

@@ -34,6 +34,13 @@ def _recovered(row: dict) -> str:
         f"{100 * (intrinsic - frozen) / gap:.0f}\\%"
 
 
+def _table(columns: str, header: str, rows: list[str], caption: str, label: str) -> str:
+    """A booktabs float; `rows` are body lines (each ends in \\\\ or is a rule)."""
+    return "\n".join(["\\begin{table}[t]\\centering\\small", f"\\begin{{tabular}}{{{columns}}}", "\\toprule",
+                      header + " \\\\", "\\midrule", *rows, "\\bottomrule", "\\end{tabular}",
+                      f"\\caption{{{caption}}}", f"\\label{{{label}}}", "\\end{table}"]) + "\n"
+
+
 def ours_text(summary: pd.DataFrame, text_models) -> pd.DataFrame:
     """Our runs as (model, task, method, value ×100) for the text models; `summary` is tables/finetune.csv (or a
     later stage's table in the same long form)."""
@@ -52,18 +59,15 @@ def table_a1(ours: pd.DataFrame, config_name: str) -> str:
         tasks = sub["task"].nunique()
         means = sub.groupby("method")["value"].mean()
         rows.append((f"ours ({config_name})", model, f"{tasks} task{'s' * (tasks != 1)}", means.to_dict()))
-    lines = ["\\begin{table}[t]\\centering\\small", "\\begin{tabular}{lllrrrrr}", "\\toprule",
-             "source & model & tasks & " + " & ".join(LABEL[m] for m in METHODS_A) + " & Intr. recovers \\\\",
-             "\\midrule"]
+    lines = []
     for source, model, tasks, values in rows:
-        lines.append(" & ".join([escape(source), escape(model), escape(tasks),
-                                 *(_cell(values.get(m, np.nan)) for m in METHODS_A), _recovered(values)]) + " \\\\")
-    lines += ["\\bottomrule", "\\end{tabular}",
-              "\\caption{Paper A's Table~1 (average test score $\\times$100): published on GLUE, and ours on this "
-              "build's tasks (a different setting unless the tasks are GLUE; -- = not run in this build). "
-              "``Intr. recovers'': (Intrinsic $-$ Freeze) / (Full $-$ Freeze).}",
-              "\\label{tab:paper-a-table1}", "\\end{table}"]
-    return "\n".join(lines) + "\n"
+        cells = [_cell(values.get(m, np.nan)) for m in METHODS_A]
+        lines.append(" & ".join([escape(source), escape(model), escape(tasks), *cells, _recovered(values)]) + " \\\\")
+    return _table("lllrrrrr", "source & model & tasks & " + " & ".join(LABEL[m] for m in METHODS_A)
+                  + " & Intr. recovers", lines,
+                  "Paper A's Table~1 (average test score $\\times$100): published on GLUE, and ours on this build's "
+                  "tasks (a different setting unless the tasks are GLUE; -- = not run in this build). "
+                  "``Intr. recovers'': (Intrinsic $-$ Freeze) / (Full $-$ Freeze).", "tab:paper-a-table1")
 
 
 def table_a1_per_task(ours: pd.DataFrame) -> str:
@@ -74,8 +78,7 @@ def table_a1_per_task(ours: pd.DataFrame) -> str:
     models = [m for m in dict.fromkeys(pub["model"]) if m in set(ours["model"])]
     if not tasks or not models:
         return ""
-    lines = ["\\begin{table}[t]\\centering\\small", f"\\begin{{tabular}}{{ll{'r' * len(tasks)}}}", "\\toprule",
-             "model, method & source & " + " & ".join(escape(t) for t in tasks) + " \\\\", "\\midrule"]
+    lines = []
     for model in models:
         for method in METHODS_A:
             ours_m = ours[(ours["model"] == model) & (ours["method"] == method)].set_index("task")["value"]
@@ -86,18 +89,15 @@ def table_a1_per_task(ours: pd.DataFrame) -> str:
                 lines.append(" & ".join([escape(f"{model}, {LABEL[method]}") if source == "published" else "",
                                          source, *(_cell(values.get(t, np.nan)) for t in tasks)]) + " \\\\")
         lines.append("\\midrule")
-    lines[-1] = "\\bottomrule"
-    lines += ["\\end{tabular}", "\\caption{Paper A's Table~1 per GLUE task: published beside ours (test score "
-              "$\\times$100; our test split is GLUE's validation set, as in the paper).}",
-              "\\label{tab:paper-a-table1-tasks}", "\\end{table}"]
-    return "\n".join(lines) + "\n"
+    return _table(f"ll{'r' * len(tasks)}", "model, method & source & " + " & ".join(escape(t) for t in tasks),
+                  lines[:-1], "Paper A's Table~1 per GLUE task: published beside ours (test score $\\times$100; our "
+                  "test split is GLUE's validation set, as in the paper).", "tab:paper-a-table1-tasks")
 
 
 def table_b_reference(ours: pd.DataFrame | None = None) -> str:
     """Paper B's PEFT reference points (published), with ours once the spectral stage has run."""
     pub = published("B")
-    lines = ["\\begin{table}[t]\\centering\\small", "\\begin{tabular}{llllr}", "\\toprule",
-             "source & model & method & trainable & GLUE avg. \\\\", "\\midrule"]
+    lines = []
     for _, r in pub.iterrows():
         source = f"{'VeRA' if r['table'].startswith('VeRA') else 'SVFT'} paper, Table {r['table'].split('-')[1]}"
         lines.append(" & ".join([escape(source), escape(r["model"]), escape(r["method"]), escape(r["parameters"]),
@@ -109,7 +109,6 @@ def table_b_reference(ours: pd.DataFrame | None = None) -> str:
         for _, r in ours.iterrows():
             lines.append(" & ".join(["ours", escape(r["model"]), escape(r["method"]), escape(r["parameters"]),
                                      f"{float(r['value']):.2f}"]) + " \\\\")
-    lines += ["\\bottomrule", "\\end{tabular}",
-              "\\caption{Reference points for parameter-efficient fine-tuning (published; different models and "
-              "settings from ours, for orientation).}", "\\label{tab:paper-b-reference}", "\\end{table}"]
-    return "\n".join(lines) + "\n"
+    return _table("llllr", "source & model & method & trainable & GLUE avg.", lines,
+                  "Reference points for parameter-efficient fine-tuning (published; different models and settings "
+                  "from ours, for orientation).", "tab:paper-b-reference")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from ftgeom.paper.verdicts import VERDICTS, by_measure, counts, markdown_table
-from ftgeom.provenance import atomic_path
+from ftgeom.provenance import write_text
 
 BEGIN = "<!-- results:begin (generated from results/claims.csv by `make readme`; do not edit) -->"
 END = "<!-- results:end -->"
@@ -96,9 +96,7 @@ def main(argv=None) -> None:
         sys.exit("usage: python -m ftgeom.paper.readme results/claims.csv README.md")
     claims_path, readme_path = map(Path, argv)
     claims = pd.read_csv(claims_path, keep_default_na=False, na_values=[""])
-    text = replace(readme_path.read_text(), block(claims))
-    with atomic_path(readme_path) as tmp:
-        tmp.write_text(text)
+    write_text(readme_path, replace(readme_path.read_text(), block(claims)))
     print(f"{readme_path}: results block from {claims_path} ({len(claims)} rows)")
 
 
