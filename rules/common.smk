@@ -88,6 +88,58 @@ def is_traced(method, seed):
     return method == "full" and int(seed) in FT["trajectory"]["seeds"]
 
 
+def is_kept(method, seed):
+    return method in FT["keep_weights"]["methods"] and int(seed) in FT["keep_weights"]["seeds"]
+
+
+# finetune.group_seeds: one job runs every seed of a (model, task, method) (the default: a run's fixed cost of
+# imports and loading is paid once per job), or one job per seed (a cluster, where a run takes hours).
+GROUP_SEEDS = FT["group_seeds"]
+FINETUNE_JOB = "{model}/{task}/{method}" if GROUP_SEEDS else "{model}/{task}/{method}/seed{seed}"
+
+
+def run_paths(kind, seeds):
+    """Per-run output folders of one finetune job: those of these seeds (one job per (model, task, method)), or
+    the job's own {seed} when it runs one seed; none when no seed of the job has such an output."""
+    if not seeds:
+        return []
+    return [f"{R}/{kind}/{{model}}/{{task}}/{{method}}/seed{s}" for s in (seeds if GROUP_SEEDS else ["{seed}"])]
+
+
+def seed_constraint(seeds):
+    """The {seed} wildcard's constraint where jobs run one seed each (grouped jobs have no {seed})."""
+    return {} if GROUP_SEEDS else {"seed": one_of(seeds)}
+
+
+def traced_seeds():
+    return [s for s in FT["seeds"] if is_traced("full", s)]
+
+
+def kept_seeds(method=None):
+    """Seeds whose final weights a method keeps (any kept method: they all keep the same seeds)."""
+    keep = FT["keep_weights"]
+    return [s for s in FT["seeds"] if s in keep["seeds"] and not is_traced(method, s)
+            and (method is None or method in keep["methods"])]
+
+
+def finetune_group(w):
+    """The runs of one finetune job: every seed of (model, task, method) or the job's one seed, each with its
+    metrics file and, when traced or kept, the folder of its trajectory or final weights (a one-point trajectory)."""
+    runs = []
+    for s in FT["seeds"] if GROUP_SEEDS else [int(w.seed)]:
+        one = SimpleNamespace(model=w.model, task=w.task, method=w.method, seed=s)
+        keep = "trajectories" if is_traced(w.method, s) else "weights" if is_kept(w.method, s) else None
+        points = traced_points(one) if keep == "trajectories" else 1 if keep else None
+        runs.append(
+            {
+                "spec": train_spec(one, points),
+                "out": f"{R}/finetune/{w.model}/{w.task}/{w.method}/seed{s}/metrics.json",
+                "trajectory": keep and f"{R}/{keep}/{w.model}/{w.task}/{w.method}/seed{s}",
+            }
+        )
+    return runs
+
+
 def final_weights_dir(model, task, method, seed):
     """Where a run's final weights are: its trajectory when traced, else results/weights (finetune.keep_weights)."""
     kind = "trajectories" if is_traced(method, seed) else "weights"
@@ -115,7 +167,7 @@ def task_data(w):
 def train_spec(w, points=None):
     """Every setting that changes this run's numbers (a change re-runs it); operational ones: see common.smk."""
     task, model = config["tasks"][w.task], config["models"][w.model]
-    skip = ("models", "tasks", "methods", "seeds", "lr", "trajectory", "keep_weights", *OPERATIONAL)
+    skip = ("models", "tasks", "methods", "seeds", "lr", "trajectory", "keep_weights", "group_seeds", *OPERATIONAL)
     spec = {k: v for k, v in FT.items() if k not in skip}
     spec.update(
         model=w.model,
@@ -188,7 +240,7 @@ def text_models():
 def paper_settings():
     """The config the paper's prose cites; operational settings are left out (they cannot change a number)."""
     return {
-        "finetune": {k: v for k, v in FT.items() if k not in OPERATIONAL},
+        "finetune": {k: v for k, v in FT.items() if k not in (*OPERATIONAL, "group_seeds")},
         "tasks": config["tasks"],
         "head_probe": HP,
     }

@@ -20,9 +20,10 @@ rule head_features:
         runtime=res("finetune", "runtime"),
     params:
         image_size=hp_image_size,
+        eval_batch_size=FT["eval_batch_size"],
     shell:
         "python -m ftgeom.stages.head_features --data {input.data} --model {input.model} --out {output}"
-        " {params.image_size} --threads {threads} > {log} 2>&1"
+        " {params.image_size} --eval-batch-size {params.eval_batch_size} --threads {threads} > {log} 2>&1"
 
 
 rule head_probe:

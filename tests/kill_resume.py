@@ -15,10 +15,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def finetune_cmd(spec: dict, task: Path, model: Path, out: Path, trajectory: bool = True) -> list[str]:
-    cmd = [sys.executable, "-m", "ftgeom.stages.finetune", "--spec", json.dumps(spec), "--ops",
-           json.dumps({"checkpoint_every": spec.get("checkpoint_every", 4)}), "--data", str(task),
-           "--model", str(model), "--out", str(out / "metrics.json"), "--state-dir", str(out / "state")]
-    return cmd + (["--trajectory-out", str(out / "trajectory")] if trajectory else [])
+    runs = [{"spec": spec, "out": str(out / "metrics.json"),
+             "trajectory": str(out / "trajectory") if trajectory else None}]
+    return [sys.executable, "-m", "ftgeom.stages.finetune", "--runs", json.dumps(runs), "--ops",
+            json.dumps({"checkpoint_every": spec.get("checkpoint_every", 4)}), "--data", str(task),
+            "--model", str(model), "--state-dir", str(out / "state")]
 
 
 def assert_kill_and_resume_matches(spec: dict, task: Path, model: Path, tmp: Path, layers: int) -> None:
@@ -30,7 +31,8 @@ def assert_kill_and_resume_matches(spec: dict, task: Path, model: Path, tmp: Pat
     cmd = finetune_cmd(spec, task, model, cut)
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
-    while not (cut / "state" / "last.pt").exists() and proc.poll() is None and time.time() < deadline:
+    checkpoint = cut / "state" / f"seed{spec['seed']}" / "last.pt"
+    while not checkpoint.exists() and proc.poll() is None and time.time() < deadline:
         time.sleep(0.01)
     proc.send_signal(signal.SIGKILL)
     proc.wait()

@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import torch
+import yaml
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -37,15 +38,17 @@ sys.path.insert(0, str(HERE))
 from slurm_cluster import LocalSlurm, SlurmUnavailable  # noqa: E402
 from workflow_runs import SMOKE, snakemake_env  # noqa: E402
 
+SEEDS = yaml.safe_load(SMOKE.read_text())["finetune"]["seeds"]
+
 # Hard cap per snakemake run (timeout -s KILL), against hangs: with paper C's stages the run (38 jobs) took 7.6 min
 # on 2 shared cores; earlier, 300 s killed a run that had just finished all its 22 jobs.
 RUN_TIMEOUT_S = 900
 FINETUNE_RULES = ("finetune", "finetune_traced", "finetune_kept")
-# rules/finetune.smk, relative to the workflow's --directory
+# rules/finetune.smk, relative to the workflow's --directory: one job per (model, task, method) runs every seed
 RUN = "{model}/{task}/{method}/seed{seed}"
 STATE_DIR = "results/state/finetune/" + RUN
 METRICS = "results/finetune/" + RUN + "/metrics.json"
-LOG = "results/logs/finetune/" + RUN + ".log"
+LOG = "results/logs/finetune/{model}/{task}/{method}.log"
 # ftgeom.train.loop prints this to stderr (the rule sends it to the log); no anchors: tqdm bars share the log
 RESUMED = re.compile(r"resumed from (?P<path>\S+) at step (?P<step>\d+)/(?P<total>\d+)")
 
@@ -105,7 +108,7 @@ def _running_finetune_jobs(slurm: LocalSlurm) -> dict[str, tuple[str, dict[str, 
     """{job id: (comment, wildcards)} of the RUNNING fine-tuning jobs.
 
     The plugin puts "rule_<name>_wildcards_<values joined by '_'>" into the job comment; the values come in the
-    order of the output pattern (model, task, method, seed) and none contains '_' (rules/common.smk)."""
+    order of the output pattern (model, task, method) and none contains '_' (rules/common.smk)."""
     out = slurm.run("squeue", "-h", "-t", "RUNNING", "-o", "%i|%k", check=False)
     jobs = {}
     for line in out.splitlines():
@@ -114,8 +117,8 @@ def _running_finetune_jobs(slurm: LocalSlurm) -> dict[str, tuple[str, dict[str, 
             prefix = f"rule_{rule}_wildcards_"
             if comment.startswith(prefix):
                 values = comment[len(prefix):].split("_")
-                assert len(values) == 4, f"unexpected job comment {comment!r}"
-                jobs[job_id] = (comment, dict(zip(("model", "task", "method", "seed"), values)))
+                assert len(values) == 3, f"unexpected job comment {comment!r}"
+                jobs[job_id] = (comment, dict(zip(("model", "task", "method"), values)))
     return jobs
 
 
@@ -156,10 +159,14 @@ def _cancel_after_checkpoint(slurm: LocalSlurm, workdir: Path, proc: subprocess.
         assert time.monotonic() < deadline, _fail_msg(out_path.read_text(), slurm, workdir)
         jobs = {j: v for j, v in _running_finetune_jobs(slurm).items() if j not in passed}
         for _ in range(15):  # poll the checkpoints every 20 ms, squeue every ~0.3 s
-            for job_id, (comment, wc) in jobs.items():
-                state_dir = workdir / STATE_DIR.format(**wc)
-                if not (state_dir / "last.pt").exists():
+            for job_id, (comment, job_wc) in jobs.items():
+                # the job's runs go seed after seed: the one in progress is the one with a checkpoint
+                at = [{**job_wc, "seed": s} for s in SEEDS if (workdir / STATE_DIR.format(**job_wc, seed=s)
+                                                                / "last.pt").exists()]
+                if not at:
                     continue
+                wc = at[0]
+                state_dir = workdir / STATE_DIR.format(**wc)
                 slurm.run("scontrol", "suspend", job_id, check=False)
                 metrics, log = workdir / METRICS.format(**wc), workdir / LOG.format(**wc)
                 if _frozen(slurm, job_id) and (state_dir / "last.pt").exists() and not metrics.exists():

@@ -65,7 +65,7 @@ def _fit(task_dir, model_dir, state, method="full", **cfg):
 
 
 def test_checkpoint_of_a_run_with_other_settings_is_not_resumed(keyword_task, tiny_model, tmp_path, capsys):
-    _fit(keyword_task, tiny_model, tmp_path / "shared", epochs=1, lr=1e-2)  # leaves its last.pt behind
+    _fit(keyword_task, tiny_model, tmp_path / "shared", epochs=1, lr=1e-2, checkpoint_every=1)  # leaves a last.pt
     capsys.readouterr()
     reused = _fit(keyword_task, tiny_model, tmp_path / "shared", epochs=2, lr=3e-3)[1]
     assert "written by a run with other settings" in capsys.readouterr().err
@@ -163,3 +163,53 @@ def test_stale_snapshots_without_a_checkpoint_are_not_reused(keyword_task, tiny_
         a, b = load_layer(tmp_path / "s" / "trajectory", layer), load_layer(tmp_path / "r" / "trajectory", layer)
         assert torch.equal(a[1], b[1]) and torch.equal(a[0], b[0])
     assert ref["trajectory"]["points"] == 3
+
+
+def test_seeds_in_one_job_give_each_seed_its_own_numbers(keyword_task, tiny_model, tmp_path, capsys):
+    """finetune_runs (rule finetune's job: every seed in one process) = each seed run alone; a finished run waits
+    in the state folder, so a job run again after a failure skips it; outputs appear only when all are done."""
+    from ftgeom.provenance import read_json
+    from ftgeom.train.run import finetune_runs
+
+    specs = {0: {**SPEC, "epochs": 2, "seed": 0, "trajectory_points": 3}, 1: {**SPEC, "epochs": 2, "seed": 1}}
+    alone = {s: run(specs[s], keyword_task, tiny_model, tmp_path, f"alone{s}", trajectory=s == 0) for s in (0, 1)}
+    runs = [{"spec": specs[s], "out": str(tmp_path / "job" / f"seed{s}" / "metrics.json"),
+             "trajectory": str(tmp_path / "job" / "trajectory") if s == 0 else None} for s in (0, 1)]
+    state = tmp_path / "job" / "state"
+    # An earlier attempt of the job finished seed 0, then died in seed 1: seed 0's record and trajectory wait in
+    # the state folder, and no output of the job exists yet.
+    finetune_runs(runs[:1], keyword_task, tiny_model, state, progress=False)
+    state.mkdir()
+    (state / "seed0.json").write_text(json.dumps(read_json(runs[0]["out"])))
+    (tmp_path / "job" / "trajectory").rename(state / "seed0.trajectory")
+    (tmp_path / "job" / "seed0" / "metrics.json").unlink()
+    capsys.readouterr()
+    records = finetune_runs(runs, keyword_task, tiny_model, state, progress=False)
+    assert "seed0: finished by an earlier attempt" in capsys.readouterr().out
+    def numbers(rec):
+        return rec["final"], [{k: v for k, v in h.items() if k != "train_seconds"} for h in rec["history"]]
+
+    for s, rec in zip((0, 1), records):
+        assert numbers(rec) == numbers(alone[s])
+        assert read_json(runs[s]["out"])["final"] == rec["final"]
+    assert records[0]["final"] != records[1]["final"]
+    assert records[0]["trajectory"]["path"] == runs[0]["trajectory"]
+    assert (tmp_path / "job" / "trajectory" / "trajectory.json").exists()
+    assert not state.exists(), "the job's resume state is removed once every run is done"
+
+
+@pytest.mark.parametrize("choice", ["tcmalloc", "system"])
+def test_stages_preload_tcmalloc_unless_told_not_to(choice):
+    import ctypes.util
+    import os
+    import subprocess
+    import sys
+
+    if choice == "tcmalloc" and ctypes.util.find_library("tcmalloc_minimal") is None:
+        pytest.skip("libtcmalloc-minimal4 is not installed (envs/apt-packages.txt, purpose 'speed')")
+    code = ("from ftgeom.runtime import use_fast_allocator; use_fast_allocator(); "
+            "print(open('/proc/self/maps').read().count('tcmalloc') > 0)")
+    env = {**os.environ, "FTGEOM_MALLOC": choice}
+    env.pop("LD_PRELOAD", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == str(choice == "tcmalloc")

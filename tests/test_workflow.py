@@ -61,11 +61,29 @@ def test_paper_config_builds_its_dag_offline(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:]
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", proc.stdout, flags=re.M))
     # text: 2 models x 8 GLUE tasks; vision: ResNet-50 x 2 image tasks; x 2 methods x 5 seeds, one traced seed each
+    # (finetune.group_seeds false: one job per seed)
     assert counts["finetune"] == str((16 + 2) * 2 * 5 - 18) and counts["finetune_traced"] == "18", counts
     assert counts["prepare_model"] == "3" and counts["prepare_task"] == "10" and counts["encode_task"] == "16"
     # paper C: ResNet-50 on CIFAR-10/STL10 and BERT-base on SST-2/MRPC, one fine-tuning job per seed
     assert counts["head_features"] == "4" and counts["head_probe"] == "4" and counts["head_finetune"] == "12"
     assert counts["head_probe_report"] == "1" and counts["head_linear_model"] == "1"
+
+
+def test_finetune_jobs_group_the_seeds_or_not(tmp_path):
+    """One job per (model, task, method) runs every seed (the default); finetune.group_seeds false: one per seed."""
+    def counts(group):
+        cfg = yaml.safe_load(SMOKE.read_text())
+        cfg["finetune"]["group_seeds"] = group
+        path = tmp_path / f"group_{group}.yaml"
+        path.write_text(yaml.safe_dump(cfg))
+        proc = run_snakemake(tmp_path, "-n", "--configfile", str(path))
+        assert proc.returncode == 0, proc.stdout[-3000:]
+        found = dict(re.findall(r"^(finetune\w*)\s+(\d+)$", proc.stdout, flags=re.M))
+        return {k: int(v) for k, v in found.items() if k != "finetune_table"}
+
+    # smoke: 4 (model, task) pairs x full/frozen x seeds 0, 1; full keeps seed 0's trajectory, frozen seed 1's weights
+    assert counts(True) == {"finetune_traced": 4, "finetune_kept": 4}
+    assert counts(False) == {"finetune_traced": 4, "finetune_kept": 4, "finetune": 8}
 
 
 def test_smoke_dag_outputs(smoke_local):
@@ -105,8 +123,8 @@ def test_smoke_dag_outputs(smoke_local):
 
 
 def test_operational_settings_rerun_nothing_and_numbers_do(smoke_local, tmp_path):
-    """checkpoint_every, eval_batch_size and device cannot change a number: changing them re-runs no job. The
-    trajectory length re-runs the traced runs only."""
+    """checkpoint_every and device cannot change a number: changing them re-runs no job. The
+    trajectory length re-runs only the jobs that hold a traced run (full fine-tuning)."""
     def edited(edit):
         cfg = yaml.safe_load(SMOKE.read_text())
         edit(cfg["finetune"])
@@ -114,7 +132,7 @@ def test_operational_settings_rerun_nothing_and_numbers_do(smoke_local, tmp_path
         path.write_text(yaml.safe_dump(cfg))
         return str(path)
 
-    ops = edited(lambda ft: ft.update(checkpoint_every=1000, eval_batch_size=7, device="cpu"))
+    ops = edited(lambda ft: ft.update(checkpoint_every=1000, device="cpu"))
     proc = run_snakemake(smoke_local, "-n", "--configfile", ops)
     assert proc.returncode == 0 and "Nothing to be done" in proc.stdout, proc.stdout[-3000:]
     points = edited(lambda ft: ft["trajectory"].update(points=3))

@@ -5,8 +5,6 @@ python -m ftgeom.stages.head_features --data DIR --model DIR --out DIR [--image-
 from __future__ import annotations
 
 import argparse
-import json
-import os
 from pathlib import Path
 
 from ftgeom import runtime
@@ -19,6 +17,8 @@ def main(argv=None) -> None:
     ap.add_argument("--model", required=True, type=Path)
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--image-size", type=int)
+    ap.add_argument("--eval-batch-size", type=int, default=64, help="the batch of the features' forward pass: at bf16 "
+                    "it changes them in the last digits, as in the fine-tuning runs' evaluation")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     runtime.setup(args.threads, 0)
@@ -30,9 +30,9 @@ def main(argv=None) -> None:
     data = load_task(args.data, model_info(args.model), args.image_size)
     if data.kind == "regression":
         raise ValueError(f"{data.info['task']}: head probing needs a classification task (energy is a probability gap)")
-    eval_batch_size = json.loads(os.environ.get("FTGEOM_OPS", "{}")).get("eval_batch_size", 64)
-    features, dropout = compute_features(args.model, data, eval_batch_size)
-    save_features(args.out, features, data, dropout, stamp({"image_size": args.image_size}))
+    features, dropout = compute_features(args.model, data, args.eval_batch_size)
+    save_features(args.out, features, data, dropout,
+                  stamp({"image_size": args.image_size, "eval_batch_size": args.eval_batch_size}))
     print(f"{data.info['task']}: features " + ", ".join(f"{k} {tuple(v.shape)}" for k, v in features.items()))
 
 

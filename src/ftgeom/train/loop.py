@@ -3,8 +3,8 @@
 It trains a TaskModel (ftgeom.models: text or vision, backbone + head) and is the same for every method: methods
 differ only in the parameterisation they hand this loop (ftgeom.methods). A run's state folder holds
 `last.pt` (model + method + optimiser + schedule + RNG + position in the epoch), written atomically every
-`checkpoint_every` steps and at each epoch end, so a killed run restarts where it stopped and ends with the
-same numbers as an uninterrupted one.
+`checkpoint_every` steps (after the evaluation when that step ends an epoch; never after the last step), so a
+killed run restarts where it stopped and ends with the same numbers as an uninterrupted one.
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from ftgeom.train.data import Split, TaskData, collate, epoch_batches, eval_batc
 from ftgeom.train.feature_drift import FeatureCapture, drift_summary
 from ftgeom.train.metrics import compute
 from ftgeom.train.settings import OPERATIONAL
+from ftgeom.train.timing import Phases
 
 
 @dataclass
@@ -128,14 +129,16 @@ def fingerprint_of(cfg: TrainConfig, method: Method, data: TaskData, task_model,
 
 
 def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir: Path | None,
-        trajectory_points: int = 0, progress: bool = True, epoch_end=None) -> dict:
+        trajectory_points: int = 0, progress: bool = True, epoch_end=None, phases: Phases | None = None) -> dict:
     """Train; return {'history', 'final', 'timing', ...}. Resumes from state_dir/last.pt when present.
 
     `epoch_end(epoch, model)`, when given, is called after each epoch's evaluation (head probing keeps the
     heads of the epochs it needs this way); it is not called again for epochs finished before a resume.
-    `state_dir` None: no checkpoints and no resume (runs of seconds, such as head probing on cached features)."""
+    `state_dir` None: no checkpoints and no resume (runs of seconds, such as head probing on cached features).
+    `phases`: where the wall time of evaluation, checkpoint and trajectory writes is added (timing.phases)."""
     from ftgeom.train.trajectory import TrajectoryRecorder
 
+    phases = phases if phases is not None else Phases()
     if state_dir is not None:
         state_dir = Path(state_dir)
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -170,8 +173,9 @@ def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir:
         # Snapshots (θ0 included) are only valid beside the checkpoint that continues them: a run killed before
         # its first checkpoint, or one with other settings, leaves nothing this run may reuse.
         shutil.rmtree(state_dir / "trajectory", ignore_errors=True)
-    recorder = TrajectoryRecorder(task_model, model, method, trajectory_points, total, state_dir / "trajectory") \
-        if trajectory_points else None
+    with phases("trajectory"):
+        recorder = TrajectoryRecorder(task_model, model, method, trajectory_points, total,
+                                      state_dir / "trajectory") if trajectory_points else None
     if state is not None:
         model.load_state_dict(state["model"])
         method.load_state_dict(state["method"])
@@ -187,19 +191,23 @@ def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir:
     def save_state():
         if ckpt is None:
             return
-        with atomic_path(ckpt) as tmp:
+        with phases("checkpoint"), atomic_path(ckpt) as tmp:
             torch.save({"model": model.state_dict(), "method": method.state_dict(), "optimizer": optimizer.state_dict(),
                         "scheduler": scheduler.state_dict(), "rng": torch.get_rng_state(),
                         "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else None,
                         "step": step, "history": history, "train_seconds": train_seconds, "losses": losses,
                         "z0": z0, "drift": drift, "fingerprint": fingerprint}, tmp)
 
+    def validate(features: bool):
+        with phases("eval"):
+            return evaluate(model, method, data, data.validation, cfg, device, features=features)
+
     def track(epoch: int, val: dict, z: torch.Tensor) -> None:
         drift.append({"epoch": epoch, "step": step, "validation": val, **drift_summary(z0, z)})
 
     if cfg.track_features and z0 is None:
         # z0: the validation features of the model fine-tuning starts from (pretrained backbone, eval mode)
-        val0, z0 = evaluate(model, method, data, data.validation, cfg, device, features=True)
+        val0, z0 = validate(features=True)
         track(0, val0, z0)
 
     bar = tqdm(total=total, initial=step, desc=f"{method.name} seed {cfg.seed}", disable=not progress,
@@ -224,14 +232,15 @@ def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir:
             bar.update(1)
             bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
             if recorder:
-                recorder.maybe_record(step)
+                with phases("trajectory"):
+                    recorder.maybe_record(step)
             if step % cfg.checkpoint_every == 0 and step % steps_per_epoch:
-                save_state()
+                save_state()  # one due at an epoch end waits for that epoch's evaluation (below)
         if cfg.track_features:
-            val, z = evaluate(model, method, data, data.validation, cfg, device, features=True)
+            val, z = validate(features=True)
             track(epoch + 1, val, z)
         else:
-            val = evaluate(model, method, data, data.validation, cfg, device)
+            val = validate(features=False)
         history.append({"epoch": epoch + 1, "step": step, "train_loss": float(np.mean(losses)),
                         "validation": val, "train_seconds": train_seconds})
         if progress:
@@ -239,14 +248,20 @@ def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir:
         losses = []  # per-epoch losses live in the checkpoint so a resumed epoch reports the same mean
         if epoch_end is not None:
             epoch_end(epoch + 1, model)
-        save_state()
+        # Checkpoints every `checkpoint_every` steps only: one at every epoch end cost 5% of a default run (270 MB
+        # written twice for 32 steps), and none at the last step, which only the test evaluation follows.
+        if step % cfg.checkpoint_every == 0 and step < total:
+            save_state()
     bar.close()
     # The last epoch's validation score was computed on these very weights: no need to evaluate it again.
-    final = {"validation": history[-1]["validation"], "test": evaluate(model, method, data, data.test, cfg, device)}
+    with phases("eval"):
+        test = evaluate(model, method, data, data.test, cfg, device)
+    final = {"validation": history[-1]["validation"], "test": test}
+    phases.seconds["train"] = train_seconds
     extra = {"feature_drift": drift} if cfg.track_features else {}
     return {"history": history, "final": final, "recorder": recorder, "model": model, **extra,
             "timing": {"train_seconds": train_seconds, "steps": total,
                        "seconds_per_step": train_seconds / max(1, total), "device": str(device),
                        "precision": task_model.precision,
-                       "threads": torch.get_num_threads()},
+                       "threads": torch.get_num_threads(), "phases": phases.seconds},
             **method.describe(model)}

@@ -6,7 +6,7 @@ import shutil
 from dataclasses import fields
 from pathlib import Path
 
-from ftgeom.provenance import stamp, write_json
+from ftgeom.provenance import read_json, stamp, write_json
 
 
 def train_config(spec: dict, ops: dict | None = None):
@@ -26,26 +26,36 @@ def finetune(spec: dict, data_dir: Path, model_dir: Path, out: Path, state_dir: 
              trajectory_out: Path | None = None, ops: dict | None = None, progress: bool = True,
              head_state: dict | None = None, extra: dict | None = None) -> dict:
     """`head_state`: start from this head instead of the seed's fresh one (paper C: a probed head); `extra`:
-    more fields for the metrics record."""
-    from ftgeom.methods import make_method
-    from ftgeom.models import load_task_model, model_info
-    from ftgeom.train.data import load_task
-    from ftgeom.train.loop import fit
+    more fields for the metrics record. The record's timing.phases says where the wall time went: `start` (the
+    process up to this call: interpreter, torch; 0 for later runs of a process), `imports`, `load`, `train`,
+    `eval`, `checkpoint`, `trajectory`; timing.wall is the run's share of its process."""
+    from ftgeom.train.timing import Phases, close_run, run_clock
+
+    phases = Phases(start=run_clock())
+    with phases("imports"):
+        from ftgeom.methods import make_method
+        from ftgeom.models import load_task_model, model_info
+        from ftgeom.train.data import load_task
+        from ftgeom.train.loop import fit
 
     cfg = train_config(spec, ops)
-    data = load_task(data_dir, model_info(model_dir), spec.get("image_size"))
-    task_model = load_task_model(model_dir, data.info, cfg.seed, head=spec.get("head", "linear"))
-    if head_state is not None:
-        task_model.head.load_state_dict(head_state)
+    with phases("load"):
+        data = load_task(data_dir, model_info(model_dir), spec.get("image_size"))
+        task_model = load_task_model(model_dir, data.info, cfg.seed, head=spec.get("head", "linear"))
+        if head_state is not None:
+            task_model.head.load_state_dict(head_state)
     method = make_method(spec["method"])
     points = spec.get("trajectory_points", 0) if trajectory_out else 0
-    result = fit(task_model, method, data, cfg, state_dir, trajectory_points=points, progress=progress)
+    result = fit(task_model, method, data, cfg, state_dir, trajectory_points=points, progress=progress, phases=phases)
     recorder = result.pop("recorder")
     result.pop("model")
     provenance = stamp(spec, cfg.seed)
     if recorder:
-        meta = recorder.finalize(trajectory_out, provenance)
+        with phases("trajectory"):
+            meta = recorder.finalize(trajectory_out, provenance)
         result["trajectory"] = {"path": str(trajectory_out), "points": len(meta["steps"])}
+    result["timing"]["phases"] = phases.as_dict()
+    result["timing"]["wall"] = round(close_run(), 4)
     metric = data.info["metric"]
     record = {"task": data.info["task"], "model": spec.get("model"), "method": method.name, "seed": cfg.seed,
               "kind": data.kind, "modality": data.modality, "metric": metric,
@@ -54,3 +64,39 @@ def finetune(spec: dict, data_dir: Path, model_dir: Path, out: Path, state_dir: 
     write_json(out, record)
     shutil.rmtree(state_dir, ignore_errors=True)  # the run is complete: its resume state is no longer needed
     return record
+
+
+def finetune_runs(runs: list[dict], data_dir: Path, model_dir: Path, state_root: Path, ops: dict | None = None,
+                  progress: bool = True) -> list[dict]:
+    """Several runs on one (model, task) in one process: the imports and the interpreter are paid once.
+
+    runs: [{"spec", "out" (metrics.json), "trajectory" (folder or None)}]. Each run has its own seed (every RNG is
+    re-seeded from it, so a run's numbers do not depend on the runs before it), resume state
+    (state_root/seed<N>) and outputs. A finished run's record and trajectory wait under state_root until every
+    run of the job is done, then move into place: a killed job resumes after its last finished run, and a failed
+    one leaves no partial outputs."""
+    from ftgeom import runtime
+
+    state_root = Path(state_root)
+    records = []
+    for run in runs:
+        spec = run["spec"]
+        name = f"seed{spec['seed']}"
+        done = state_root / f"{name}.json"
+        trajectory = state_root / f"{name}.trajectory" if run.get("trajectory") else None
+        if done.exists() and read_json(done)["spec"] == spec and (trajectory is None or trajectory.exists()):
+            print(f"{name}: finished by an earlier attempt of this job", flush=True)
+            records.append(read_json(done))
+            continue
+        runtime.seed_everything(spec["seed"])
+        records.append(finetune(spec, data_dir, model_dir, done, state_root / name, trajectory, ops, progress))
+    for run, record in zip(runs, records):
+        if run.get("trajectory"):
+            target = Path(run["trajectory"])
+            shutil.rmtree(target, ignore_errors=True)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            (state_root / f"seed{record['seed']}.trajectory").rename(target)
+            record["trajectory"]["path"] = str(target)
+        write_json(Path(run["out"]), record)
+    shutil.rmtree(state_root, ignore_errors=True)  # every run is complete: no resume state is needed any more
+    return records
