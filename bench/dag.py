@@ -3,22 +3,36 @@
     python bench/dag.py [--results results] [--cores 2]
 
 The run is the last complete `snakemake` run of that folder (.snakemake/log/: its file name is the start, its
-modification time the end); only jobs that ended inside it count. Per job: wall seconds (`s`), CPU seconds
-(`cpu_time`). For the run: wall = its log's span (Snakemake's own DAG building included: what a user waits); CPU = the sum over jobs; utilisation = CPU / (wall × cores) (goal ≥ 0.85);
-jobs whose CPU exceeds their wall time by more than 10% (more threads than the rule's `threads: 1`:
-oversubscribed). Per stage (the benchmark folder): jobs, summed wall and CPU. For the fine-tuning jobs: the share
-of their wall time spent in training steps (the runs' train_seconds, from their metrics files).
-Snakemake samples a job's CPU time while it runs, so a job's cpu_time can fall short of what it used.
+modification time the end); only jobs that ended inside it count. Per job: wall seconds (`s`) and CPU seconds: the
+job's own count at its end (the last line of its log, written by every ftgeom stage), else Snakemake's sampled
+`cpu_time`, a lower bound (`cpu_from` says which). For the run: wall = its log's span (Snakemake's own DAG
+building included: what a user waits); CPU = the sum over jobs; utilisation = CPU / (wall x cores) (goal >= 0.85);
+busy = summed job wall time / (wall x cores) (how much of the time the cores had a job); jobs whose CPU exceeds
+their wall time by more than 10% (more threads than the rule's `threads: 1`: oversubscribed). Per stage (the
+benchmark folder): jobs, summed wall and CPU. For the fine-tuning jobs: the share of their wall time spent in
+training steps (the runs' train_seconds, from their metrics files).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 from common import REPO, report
+
+DONE = re.compile(r"ftgeom: job done, ([0-9.]+) CPU-s in ([0-9.]+) s")
+
+
+def job_cpu(results: Path, key: Path, sampled: float) -> tuple[float, str]:
+    """The job's CPU seconds from the line every stage ends its log with (ftgeom.stages.run_stage), else
+    Snakemake's sampled cpu_time: it polls every second for 30 s, then every 30 s, and misses what the job
+    used after the last poll (a lower bound)."""
+    log = results / "logs" / key.with_suffix(".log")
+    found = DONE.findall(log.read_text(errors="replace")) if log.exists() else []
+    return (float(found[-1][0]), "log") if found else (sampled, "sampled")
 
 
 def jobs(results: Path) -> pd.DataFrame:
@@ -27,8 +41,9 @@ def jobs(results: Path) -> pd.DataFrame:
         row = pd.read_csv(tsv, sep="\t").iloc[-1]
         key = tsv.relative_to(results / "benchmarks").with_suffix("")
         end = tsv.stat().st_mtime
-        rows.append({"job": str(key), "stage": key.parts[0], "wall": float(row["s"]),
-                     "cpu": float(row["cpu_time"]), "max_rss_mb": float(row["max_rss"]), "end": end,
+        cpu, source = job_cpu(results, key, float(row["cpu_time"]))
+        rows.append({"job": str(key), "stage": key.parts[0], "wall": float(row["s"]), "cpu": cpu,
+                     "cpu_source": source, "max_rss_mb": float(row["max_rss"]), "end": end,
                      "start": end - float(row["s"])})
     if not rows:
         raise SystemExit(f"bench: no benchmark files under {results / 'benchmarks'}: run the workflow first")
@@ -71,6 +86,7 @@ def main() -> None:
         "results": str(a.results), "log": log, "jobs": len(df), "wall_seconds": round(wall, 1), "cores": a.cores,
         "cpu_seconds": round(df["cpu"].sum(), 1), "job_wall_seconds": round(df["wall"].sum(), 1),
         "utilisation": round(df["cpu"].sum() / (wall * a.cores), 3),
+        "cpu_from": df["cpu_source"].value_counts().to_dict(),
         "busy": round(df["wall"].sum() / (wall * a.cores), 3),
         "finetune": {"jobs": len(ft), "wall_seconds": round(ft["wall"].sum(), 1), "train_seconds": round(train, 1),
                      "train_share": round(train / ft["wall"].sum(), 3) if len(ft) else None},

@@ -74,6 +74,7 @@ def run_variant(name: str, task: str, seeds: list[int], tmp: Path, src: Path | N
     return {"runs": len(recs), "core_seconds_per_run": round(cpu / len(recs), 2),
             "wall_per_run": round(wall / len(recs), 2), "train_share": round(train / wall, 3),
             "phases_per_run": {k: round(v, 2) for k, v in phases.items()},
+            "train_seconds_by_run": [round(r["timing"]["train_seconds"], 2) for r in recs],
             "finals": [r["final"] for r in recs]}
 
 

@@ -45,8 +45,13 @@ def ours(data_dir, model_dir, n, precision, buckets):
 def trainer(data_dir, model_dir, n, bf16, group_by_length):
     import datasets
     import torch
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
-                              TrainingArguments)
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+    )
 
     from ftgeom.provenance import read_json
 

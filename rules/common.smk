@@ -118,8 +118,11 @@ def traced_seeds():
 def kept_seeds(method=None):
     """Seeds whose final weights a method keeps (any kept method: they all keep the same seeds)."""
     keep = FT["keep_weights"]
-    return [s for s in FT["seeds"] if s in keep["seeds"] and not is_traced(method, s)
-            and (method is None or method in keep["methods"])]
+    return [
+        s
+        for s in FT["seeds"]
+        if s in keep["seeds"] and not is_traced(method, s) and (method is None or method in keep["methods"])
+    ]
 
 
 def finetune_group(w):

@@ -38,8 +38,8 @@ use rule finetune as finetune_traced with:
         trajectories=[directory(p) for p in run_paths("trajectories", traced_seeds())],
         weights=[directory(p) for p in run_paths("weights", kept_seeds("full") if GROUP_SEEDS else [])],
     wildcard_constraints:
-        method="full",
         **seed_constraint(traced_seeds()),
+        method="full",
 
 
 use rule finetune as finetune_kept with:
@@ -47,9 +47,9 @@ use rule finetune as finetune_kept with:
         metrics=[f"{p}/metrics.json" for p in run_paths("finetune", FT["seeds"])],
         weights=[directory(p) for p in run_paths("weights", kept_seeds())],
     wildcard_constraints:
+        **seed_constraint(FT["keep_weights"]["seeds"]),
         # grouped: full's kept seeds are in its finetune_traced job
         method=one_of([m for m in FT["keep_weights"]["methods"] if m != "full" or not GROUP_SEEDS]),
-        **seed_constraint(FT["keep_weights"]["seeds"]),
 
 
 ruleorder: finetune_traced > finetune_kept > finetune

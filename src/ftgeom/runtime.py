@@ -53,4 +53,5 @@ def use_fast_allocator() -> None:
                       TCMALLOC_LARGE_ALLOC_REPORT_THRESHOLD=str(1 << 40))
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execv(sys.executable, sys.orig_argv)
+    # argv[0] is the interpreter's full path: Python finds its venv from it, not from a bare `python` on PATH
+    os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])

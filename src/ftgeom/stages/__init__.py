@@ -6,6 +6,7 @@ ends the job with one line naming it (exit status 1), not a traceback.
 from __future__ import annotations
 
 import os
+import resource
 import sys
 from typing import Callable
 
@@ -31,6 +32,12 @@ def run_stage(main: Callable[[], None]) -> None:
             raise
         sys.stderr.write(f"error: {err}\n")
         sys.exit(1)
+    # The job's exact CPU time, for bench/dag.py: Snakemake's benchmark files sample it every 30 s and miss the rest.
+    from ftgeom.train.timing import process_seconds
+
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    cpu = sum(u.ru_utime + u.ru_stime for u in usage)
+    sys.stderr.write(f"ftgeom: job done, {cpu:.2f} CPU-s in {process_seconds():.2f} s\n")
     # Every output is written (atomically) and closed by now. Tearing down the interpreter (torch, transformers)
     # would cost ~1 s per job for nothing, so the process ends here.
     sys.stdout.flush()
