@@ -68,6 +68,19 @@ def train_seconds(results: Path, job: str) -> float:
     return sum(json.loads(p.read_text())["timing"]["train_seconds"] for p in paths)
 
 
+def idle_tail(df: pd.DataFrame, start: float, end: float, cores: int) -> dict:
+    """Core-seconds without a job, and the run's tail: the seconds at its end in which fewer jobs ran than cores."""
+    events = sorted([(t, +1) for t in df["start"]] + [(t, -1) for t in df["end"]])
+    running, last, idle, tail_from = 0, start, 0.0, start
+    for t, step in events:
+        idle += max(0, cores - running) * max(0.0, t - last)
+        running, last = running + step, t
+        if running >= cores:
+            tail_from = t
+    idle += cores * max(0.0, end - last)
+    return {"idle_core_seconds": round(idle, 1), "tail_seconds": round(end - tail_from, 1)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--results", type=Path, default=REPO / "results")
@@ -88,6 +101,7 @@ def main() -> None:
         "utilisation": round(df["cpu"].sum() / (wall * a.cores), 3),
         "cpu_from": df["cpu_source"].value_counts().to_dict(),
         "busy": round(df["wall"].sum() / (wall * a.cores), 3),
+        **idle_tail(df, start, end, a.cores),
         "finetune": {"jobs": len(ft), "wall_seconds": round(ft["wall"].sum(), 1), "train_seconds": round(train, 1),
                      "train_share": round(train / ft["wall"].sum(), 3) if len(ft) else None},
         "oversubscribed_jobs": over["job"].tolist(),
