@@ -14,9 +14,6 @@ rule head_features:
     conda:
         "../envs/ftgeom.yaml"
     threads: res("finetune", "threads")
-    # short jobs that gate paper C's long fine-tuning chains: run them first, so that those chains do not end
-    # the DAG on one busy core (bench/dag.py: tail_seconds)
-    priority: 10
     resources:
         **gpu_resources("finetune"),
         mem_mb=res("finetune", "mem_mb"),
@@ -43,7 +40,6 @@ rule head_probe:
     conda:
         "../envs/ftgeom.yaml"
     threads: res("report", "threads")
-    priority: 10  # as head_features
     resources:
         mem_mb=res("report", "mem_mb"),
         runtime=res("report", "runtime"),
