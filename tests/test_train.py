@@ -128,22 +128,22 @@ def test_checkpoint_of_another_model_or_encoding_is_not_resumed(keyword_task, ti
 
     from ftgeom.provenance import read_json, write_json
 
-    _fit(keyword_task, tiny_model, tmp_path / "state", epochs=1, lr=1e-2)
+    _fit(keyword_task, tiny_model, tmp_path / "state", epochs=1, lr=1e-2, checkpoint_every=1)
     other_model = tmp_path / "other-model"
     shutil.copytree(tiny_model, other_model)
     info = read_json(other_model / "ftgeom_model.json")
     write_json(other_model / "ftgeom_model.json", {**info, "provenance": {"config_hash": "another model"}})
     capsys.readouterr()
-    _fit(keyword_task, other_model, tmp_path / "state", epochs=1, lr=1e-2)
+    _fit(keyword_task, other_model, tmp_path / "state", epochs=1, lr=1e-2, checkpoint_every=1)
     assert "written by a run with other settings" in capsys.readouterr().err
 
     other_encoding = tmp_path / "other-encoding"
     shutil.copytree(keyword_task, other_encoding)
     info = read_json(other_encoding / "ftgeom_task.json")
     write_json(other_encoding / "ftgeom_task.json", {**info, "encoding": {**info["encoding"], "max_length": 12}})
-    _fit(keyword_task, tiny_model, tmp_path / "state2", epochs=1, lr=1e-2)
+    _fit(keyword_task, tiny_model, tmp_path / "state2", epochs=1, lr=1e-2, checkpoint_every=1)
     capsys.readouterr()
-    _fit(other_encoding, tiny_model, tmp_path / "state2", epochs=1, lr=1e-2)
+    _fit(other_encoding, tiny_model, tmp_path / "state2", epochs=1, lr=1e-2, checkpoint_every=1)
     assert "written by a run with other settings" in capsys.readouterr().err
 
 
