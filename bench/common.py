@@ -43,11 +43,11 @@ def timed(cmd: list[str], **extra_env: str) -> dict[str, float]:
 
 
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
-    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    info = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    cpu = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
+               platform.processor())
     return {"date": time.strftime("%Y-%m-%d"), "cpu": cpu, "cores": os.cpu_count(),
-            "avx512_bf16": "avx512_bf16" in flags, "amx": "amx_bf16" in flags, "python": platform.python_version()}
+            "avx512_bf16": "avx512_bf16" in info, "amx": "amx_bf16" in info, "python": platform.python_version()}
 
 
 def report(name: str, result: dict) -> None:

@@ -51,7 +51,7 @@ def finetune_from_heads(base_spec: dict, runs: list[tuple[str, object]], heads_f
 
     A finished run's record is kept under state_root until the whole job is done, so a killed job resumes after
     its last finished run (and inside the unfinished one, from its checkpoint)."""
-    from ftgeom.train.run import finetune
+    from ftgeom.train.run import earlier_record, finetune
 
     heads = torch.load(heads_file, weights_only=True)
     probe_record = read_json(probe_file)
@@ -65,9 +65,8 @@ def finetune_from_heads(base_spec: dict, runs: list[tuple[str, object]], heads_f
         spec = {**base_spec, "head": head, "track_features": True,
                 "head_probe": {"variant": variant, "tau": tau, "probe": settings}}
         done = state_root / f"{name}.json"
-        if done.exists() and read_json(done)["spec"] == spec:
-            record = read_json(done)
-        else:
+        record = earlier_record(done, spec)
+        if record is None:
             extra = {"head_probe": {"variant": variant, "tau": tau,
                                     "start": probe_energy(probe_record, variant, seed, tau)}}
             record = finetune(spec, data_dir, model_dir, done, state_root / name, ops=ops,

@@ -66,6 +66,14 @@ def finetune(spec: dict, data_dir: Path, model_dir: Path, out: Path, state_dir: 
     return record
 
 
+def earlier_record(done: Path, spec: dict) -> dict | None:
+    """The record an earlier attempt of a job of several runs left for this run, if it ran these very settings."""
+    if not Path(done).exists():
+        return None
+    record = read_json(done)
+    return record if record["spec"] == spec else None
+
+
 def finetune_runs(runs: list[dict], data_dir: Path, model_dir: Path, state_root: Path, ops: dict | None = None,
                   progress: bool = True) -> list[dict]:
     """Several runs on one (model, task) in one process: the imports and the interpreter are paid once.
@@ -78,24 +86,26 @@ def finetune_runs(runs: list[dict], data_dir: Path, model_dir: Path, state_root:
     from ftgeom import runtime
 
     state_root = Path(state_root)
-    records = []
+    records, waiting = [], []
     for run in runs:
         spec = run["spec"]
         name = f"seed{spec['seed']}"
-        done = state_root / f"{name}.json"
         trajectory = state_root / f"{name}.trajectory" if run.get("trajectory") else None
-        if done.exists() and read_json(done)["spec"] == spec and (trajectory is None or trajectory.exists()):
+        record = earlier_record(state_root / f"{name}.json", spec)
+        if record is not None and (trajectory is None or trajectory.exists()):
             print(f"{name}: finished by an earlier attempt of this job", flush=True)
-            records.append(read_json(done))
-            continue
-        runtime.seed_everything(spec["seed"])
-        records.append(finetune(spec, data_dir, model_dir, done, state_root / name, trajectory, ops, progress))
-    for run, record in zip(runs, records):
-        if run.get("trajectory"):
+        else:
+            runtime.seed_everything(spec["seed"])
+            record = finetune(spec, data_dir, model_dir, state_root / f"{name}.json", state_root / name, trajectory,
+                              ops, progress)
+        records.append(record)
+        waiting.append(trajectory)
+    for run, record, trajectory in zip(runs, records, waiting):
+        if trajectory is not None:
             target = Path(run["trajectory"])
             shutil.rmtree(target, ignore_errors=True)
             target.parent.mkdir(parents=True, exist_ok=True)
-            (state_root / f"seed{record['seed']}.trajectory").rename(target)
+            trajectory.rename(target)
             record["trajectory"]["path"] = str(target)
         write_json(Path(run["out"]), record)
     shutil.rmtree(state_root, ignore_errors=True)  # every run is complete: no resume state is needed any more
