@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from ftgeom.methods.base import Method
 from ftgeom.methods.freeze import FrozenEncoder, Full, HeadOnly
+from ftgeom.methods.subspace import Intrinsic, RandomSubspace
 
-METHODS: dict[str, type[Method]] = {m.name: m for m in (Full, FrozenEncoder, HeadOnly)}
+METHODS: dict[str, type[Method]] = {m.name: m for m in (Full, FrozenEncoder, HeadOnly, Intrinsic, RandomSubspace)}
 
 
-def make_method(name: str, **options) -> Method:
+def make_method(name: str, seed: int = 0, **options) -> Method:
+    """`seed`: the run's seed, for methods that draw their own initial tensors (subspace coordinates)."""
     if name not in METHODS:
         raise KeyError(f"unknown method '{name}' (known: {', '.join(METHODS)})")
-    return METHODS[name](**options)
+    cls = METHODS[name]
+    return cls(seed=seed, **options) if cls.seeded else cls(**options)

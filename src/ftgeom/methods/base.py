@@ -22,6 +22,7 @@ NO_DECAY = ("bias", "LayerNorm.weight", "layer_norm.weight", "norm.weight")
 class Method(torch.nn.Module):
     name = "base"
     trains: tuple[str, ...] = ("embeddings", "encoder", "pooler", "head")  # roles whose tensors train in place
+    seeded = False  # whether make_method hands it the run's seed (methods that draw their own initial tensors)
 
     def prepare(self, model: torch.nn.Module) -> torch.nn.Module:
         model.set_trainable_roles(self.trains)

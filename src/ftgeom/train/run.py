@@ -44,7 +44,7 @@ def finetune(spec: dict, data_dir: Path, model_dir: Path, out: Path, state_dir: 
         task_model = load_task_model(model_dir, data.info, cfg.seed, head=spec.get("head", "linear"))
         if head_state is not None:
             task_model.head.load_state_dict(head_state)
-    method = make_method(spec["method"])
+    method = make_method(spec["method"], seed=cfg.seed, **spec.get("method_options", {}))
     points = spec.get("trajectory_points", 0) if trajectory_out else 0
     result = fit(task_model, method, data, cfg, state_dir, trajectory_points=points, progress=progress, phases=phases)
     recorder = result.pop("recorder")

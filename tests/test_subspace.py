@@ -1,0 +1,114 @@
+"""Paper A's subspaces: the Gram-trick SVD, the intrinsic/random methods, the ensemble's equivalence to its mean."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from ftgeom.subspace.gram import VARIANTS, basis, gram_svd
+
+
+def explicit(points, theta0, variant):
+    delta = points.double() - theta0.double()
+    return {"raw": points.double(), "updates": delta, "centred": delta - delta.mean(0)}[variant]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("t,numel", [(6, 3000), (16, 70_000)])  # the second spans two streamed chunks
+def test_gram_trick_matches_dense_svd(variant, t, numel):
+    gen = torch.Generator().manual_seed(t)
+    theta0 = torch.randn(numel, generator=gen)
+    # a trajectory: small moves from θ₀ with a decaying spectrum, as fine-tuning makes
+    points = theta0 + 0.01 * torch.randn(t, 40, generator=gen) @ torch.randn(40, numel, generator=gen) \
+        * torch.logspace(0, -1, t)[:, None]
+    _, s, vh = torch.linalg.svd(explicit(points, theta0, variant), full_matrices=False)
+    svd = gram_svd(points, theta0, variant)
+    assert len(svd.sigma) == (t - 1 if variant == "centred" else t)
+    assert torch.allclose(svd.sigma, s[:len(svd.sigma)], rtol=1e-5)
+    d = 4
+    vt = basis(points, theta0, svd, d).double()
+    assert torch.allclose(vt @ vt.T, torch.eye(d, dtype=torch.float64), atol=1e-4)
+    cosines = torch.linalg.svdvals(vt @ vh[:d].T)  # cosines of the principal angles between the two subspaces
+    assert cosines.min() > 1 - 1e-4, cosines
+    assert torch.allclose(svd.explained[-1], torch.tensor(1.0, dtype=torch.float64))
+
+
+def test_basis_written_over_the_points_is_the_same():
+    gen = torch.Generator().manual_seed(0)
+    theta0 = torch.randn(5000, generator=gen)
+    points = theta0 + 0.1 * torch.randn(8, 5000, generator=gen)
+    svd = gram_svd(points, theta0, "updates")
+    expected = basis(points, theta0, svd, 8)
+    inplace = basis(points, theta0, svd, 8, chunk=1024, out=points)
+    assert inplace.data_ptr() == points.data_ptr() and torch.equal(inplace, expected)
+
+
+def test_random_basis_is_orthonormal_and_a_function_of_its_seed():
+    from ftgeom.subspace.store import random_basis
+
+    a = random_basis(20_000, 8, seed=3, layer=1)
+    assert torch.allclose(a @ a.T, torch.eye(8), atol=1e-5)
+    assert torch.equal(a, random_basis(20_000, 8, seed=3, layer=1))
+    assert not torch.allclose(a, random_basis(20_000, 8, seed=4, layer=1))
+    assert not torch.allclose(a, random_basis(20_000, 8, seed=3, layer=2))
+
+
+def _setup(task_dir, model_dir):
+    from ftgeom.models import load_task_model, model_info
+    from ftgeom.train.data import collate, load_task
+
+    data = load_task(task_dir, model_info(model_dir))
+    model = load_task_model(model_dir, data.info, seed=0)
+    model.precision = "fp32"
+    batch = collate(data.validation, list(range(8)), data.pad_id, data.kind, torch.device("cpu"))
+    return data, model, batch
+
+
+def test_zero_coordinates_reproduce_the_start_exactly(keyword_task, tiny_model):
+    from ftgeom.methods import make_method
+    from ftgeom.train.loop import logits_of
+
+    data, model, batch = _setup(keyword_task, tiny_model)
+    model.eval()
+    with torch.no_grad():
+        start = model({k: v for k, v in batch.items() if k != "labels"})
+        method = make_method("random", seed=0, d=4, init_scale=0.0)
+        trained = method.prepare(model)
+        assert torch.equal(logits_of(trained, method, batch), start)
+        # and the coordinates really drive the weights: a non-zero z changes the logits
+        for z in method.z.values():
+            z.fill_(0.5)
+        assert not torch.allclose(logits_of(trained, method, batch), start)
+
+
+def _train_subspace(task_dir, model_dir, form, steps=6, clip=1e9, lr=0.05):
+    from ftgeom.methods import make_method
+    from ftgeom.train.data import collate
+    from ftgeom.train.loop import logits_of, loss_of
+
+    data, model, batch = _setup(task_dir, model_dir)
+    torch.manual_seed(0)
+    method = make_method("random", seed=5, d=4, init_scale=0.1, copies=16, form=form, lr=lr)
+    trained = method.prepare(model)
+    opt = torch.optim.AdamW(method.parameter_groups(trained, 1e-3, 0.01), fused=True)
+    params = [p for g in opt.param_groups for p in g["params"]]
+    for step in range(steps):
+        idx = [(step * 16 + i) % len(data.train.labels) for i in range(16)]
+        b = collate(data.train, idx, data.pad_id, data.kind, torch.device("cpu"))
+        loss_of(logits_of(trained, method, b), b["labels"], data.kind).backward()
+        torch.nn.utils.clip_grad_norm_(params, clip)
+        opt.step()
+        opt.zero_grad()
+    trained.eval()
+    with torch.no_grad():
+        return logits_of(trained, method, batch), torch.stack([method.coordinates(i) for i in method.layers])
+
+
+def test_ensemble_of_copies_equals_one_coordinate_vector_started_at_their_mean(keyword_task, tiny_model):
+    """Paper A's Eq. 4 under Adam: each copy gets 1/h of the gradient, Adam ignores the scale, so every copy takes
+    the same step and the mean moves as one z would, with Adam's ε scaled by h (the `mean` form does that)."""
+    copies_logits, copies_z = _train_subspace(keyword_task, tiny_model, "copies")
+    mean_logits, mean_z = _train_subspace(keyword_task, tiny_model, "mean")
+    assert (copies_z - mean_z).abs().max() < 1e-5
+    assert torch.allclose(copies_logits, mean_logits, atol=1e-4)
+    moved, _ = _train_subspace(keyword_task, tiny_model, "mean", steps=0)
+    assert not torch.allclose(moved, mean_logits, atol=1e-3), "the runs compared above did learn something"
