@@ -29,6 +29,7 @@ include: "rules/assets.smk"
 include: "rules/finetune.smk"
 include: "rules/report.smk"
 include: "rules/head_probe.smk"
+include: "rules/intrinsic.smk"
 include: "rules/paper.smk"
 
 
@@ -38,4 +39,5 @@ rule all:
         rules.finetune_table.output,
         rules.learning_curves.output,
         rules.head_probe_report.output if HP else [],
+        rules.intrinsic_report.output if IA else [],
         rules.paper.output,

@@ -11,6 +11,7 @@ from snakemake.utils import validate
 from ftgeom.assets.prepare import task_modality
 from ftgeom.config import ConfigError, finetune_pairs, validate as check_config
 from ftgeom.headprobe.plan import finetune_runs as head_finetune_runs, settings_for
+from ftgeom.subspace import plan as ia_plan
 from ftgeom.train.settings import OPERATIONAL
 
 # ftgeom.config checks the schema first so that any problem is reported as ONE line naming the key (Snakemake's
@@ -214,18 +215,60 @@ def hp_full_spec(w):
     return train_spec(SimpleNamespace(model=w.model, task=w.task, method="full", seed=w.seed))
 
 
+# --- intrinsic (paper A)
+IA = config.get("intrinsic")
+
+
+def ia_pairs():
+    return ia_plan.pairs(IA) if IA else []
+
+
+def ia_trajectory(model, task):
+    """The traced full run whose trajectory spans the task's subspace (the first traced seed)."""
+    return final_weights_dir(model, task, "full", FT["trajectory"]["seeds"][0])
+
+
+def ia_subspaces(w):
+    """{name: {"trajectories", "variant"}} of the subspaces one model's runs need."""
+    return {
+        name: {"trajectories": [ia_trajectory(w.model, t) for t in s["tasks"]], "variant": s["variant"]}
+        for name, s in ia_plan.subspaces(IA, w.model).items()
+    }
+
+
+def ia_group(w):
+    """The seeds of one paper-A run of one (model, task): the frozen method's spec (embeddings and head train as in
+    Freeze) with the subspace method and its options; outputs seed<N>.json in the job's folder."""
+    run = ia_plan.task_runs(IA, w.model, w.task)[w.run]
+    options = dict(run["options"])
+    if options.get("subspace"):
+        options["subspace"] = f"{R}/intrinsic/{w.model}/subspaces/{options['subspace']}"
+    runs = []
+    for s in run["seeds"]:
+        spec = train_spec(SimpleNamespace(model=w.model, task=w.task, method="frozen", seed=s))
+        spec.update(method=run["method"], method_options=options)
+        runs.append({"spec": spec, "out": f"{R}/intrinsic/{w.model}/{w.task}/{w.run}/seed{s}.json", "trajectory": None})
+    return runs
+
+
+def ia_run_dirs():
+    return [f"{R}/intrinsic/{m}/{t}/{run}" for m, t in ia_pairs() for run in ia_plan.task_runs(IA, m, t)]
+
+
 # --- paper
 PAPER_SOURCES = str(Path(workflow.basedir) / "paper")
 
 
 def paper_claim_files():
     """The claim rows of every paper stage this config runs (see ../shared CLAIMS contract: paper_<x>.csv)."""
-    return [f"{R}/claims/paper_c.csv"] if HP else []
+    return [f"{R}/claims/paper_{x}.csv" for x, on in (("a", IA), ("c", HP)) if on]
 
 
 def paper_results():
     """Tables and figures the paper includes (they keep their paths under results/ in the build folder)."""
     out = [f"{R}/tables/finetune.tex", f"{R}/figures/learning_curves.pdf"]
+    if IA:
+        out += [f"{R}/tables/paper_a_{t}.tex" for t in ("table1", "ablation", "numbers")] + [f"{R}/figures/paper_a"]
     if HP:
         out += [f"{R}/tables/paper_c_summary.tex", f"{R}/figures/paper_c"]
     return out
@@ -246,4 +289,5 @@ def paper_settings():
         "finetune": {k: v for k, v in FT.items() if k not in (*OPERATIONAL, "group_seeds")},
         "tasks": config["tasks"],
         "head_probe": HP,
+        "intrinsic": IA,
     }

@@ -76,6 +76,8 @@ def _check_references(config: dict) -> None:
                 raise ConfigError(f"config error: tasks.{name}.reader: unknown reader '{task['reader']}' (known: {known})")
     if config.get("head_probe"):
         _check_head_probe(config)
+    if config.get("intrinsic"):
+        _check_intrinsic(config)
     if not finetune_pairs(config):
         raise ConfigError("config error: finetune: no model in finetune.models has the modality (text/image) of a "
                           "task in finetune.tasks")
@@ -116,6 +118,31 @@ def _check_head_probe(config: dict) -> None:
     if isinstance(hp.get("lr"), dict) and set(hp["models"]) - set(hp["lr"]):
         missing = sorted(set(hp["models"]) - set(hp["lr"]))[0]
         raise ConfigError(f"config error: head_probe.lr: no learning rate for model '{missing}'")
+
+
+def _check_intrinsic(config: dict) -> None:
+    ia, ft = config["intrinsic"], config["finetune"]
+    pairs = finetune_pairs(config)
+    for method in ("full", "frozen"):
+        if method not in ft["methods"]:
+            raise ConfigError(f"config error: intrinsic: needs method '{method}' in finetune.methods (Table 1's rows)")
+    if not ft.get("trajectory", {}).get("seeds", [0]):
+        raise ConfigError("config error: intrinsic: needs a traced seed in finetune.trajectory.seeds")
+    for model, tasks in ia["models"].items():
+        for i, task in enumerate(tasks):
+            if (model, task) not in pairs:
+                raise ConfigError(f"config error: intrinsic.models.{model}[{i}]: ({model}, {task}) is not a fine-tuned "
+                                  f"pair (see finetune.models, finetune.tasks)")
+    ablation = ia.get("ablation") or {}
+    for i, task in enumerate(ablation.get("tasks", [])):
+        if not any(task in tasks for tasks in ia["models"].values()):
+            raise ConfigError(f"config error: intrinsic.ablation.tasks[{i}]: '{task}' is not a task of intrinsic.models")
+    points = ft.get("trajectory", {}).get("points", 32)
+    for where, d in [("intrinsic.d", ia.get("d", 8))] + [(f"intrinsic.ablation.d[{i}]", d)
+                                                        for i, d in enumerate(ablation.get("d", []))]:
+        if d > points:
+            raise ConfigError(f"config error: {where}: dimension {d} exceeds the trajectory's "
+                              f"{points} points (finetune.trajectory.points)")
 
 
 def finetune_pairs(config: dict) -> list[tuple[str, str]]:

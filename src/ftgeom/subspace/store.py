@@ -8,6 +8,7 @@ starts from the same pretrained layer θ₀.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from pathlib import Path
 
 import torch
@@ -65,9 +66,11 @@ def load_svd(subspace_dir: str | Path) -> tuple[dict, dict[int, GramSVD]]:
     return meta, svds
 
 
+@lru_cache(maxsize=1)  # the seeds of one job share their basis: formed once per process
 def subspace_basis(subspace_dir: str | Path, d: int, scaled: bool = False) -> dict[int, torch.Tensor]:
     """{layer: Vᵀ (d x D_layer, fp32)} of a stored subspace; `scaled` multiplies row j by σ_j/σ_1 (then Adam's
-    per-coordinate steps move the weights along each direction in proportion to the trajectory's own spread)."""
+    per-coordinate steps move the weights along each direction in proportion to the trajectory's own spread).
+    The tensors are shared between callers: never modify them in place."""
     meta, svds = load_svd(subspace_dir)
     out = {}
     for layer, svd in svds.items():
@@ -79,9 +82,10 @@ def subspace_basis(subspace_dir: str | Path, d: int, scaled: bool = False) -> di
     return out
 
 
+@lru_cache(maxsize=64)  # one per layer, shared by the seeds of a job (the basis seed is the config's, not the run's)
 def random_basis(numel: int, d: int, seed: int, layer: int) -> torch.Tensor:
     """An orthonormal random d x D basis (rows), a pure function of (seed, layer): Gaussian, then QR. It lives in
-    memory only for the run that uses it, never on disk."""
+    memory only while runs use it, never on disk."""
     gen = torch.Generator().manual_seed(seed * 1009 + layer)
     gauss = torch.randn(numel, d, generator=gen) / math.sqrt(numel)
     q, r = torch.linalg.qr(gauss)

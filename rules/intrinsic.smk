@@ -1,0 +1,98 @@
+# Stage intrinsic (paper A, arXiv 2305.17446): the SVD of each traced full run's trajectory per encoder layer (one
+# job per model: a few seconds per task), then fine-tuning in those subspaces and in random ones (one job per
+# (model, task, run) with every seed of the run), then the report: Table 1, the dimension and variant ablations,
+# claim rows.
+
+
+rule intrinsic_subspaces:
+    input:
+        lambda w: sorted({p for s in ia_subspaces(w).values() for p in s["trajectories"]}),
+    output:
+        directory(f"{R}/intrinsic/{{model}}/subspaces"),
+    log:
+        f"{R}/logs/intrinsic/{{model}}/subspaces.log",
+    benchmark:
+        f"{R}/benchmarks/intrinsic/{{model}}/subspaces.tsv"
+    conda:
+        "../envs/ftgeom.yaml"
+    threads: res("report", "threads")
+    resources:
+        mem_mb=res("finetune", "mem_mb"),
+        runtime=res("report", "runtime"),
+    params:
+        subspaces=lambda w: json_arg(ia_subspaces(w)),
+    shell:
+        "python -m ftgeom.stages.intrinsic_subspaces --subspaces {params.subspaces} --out {output}"
+        " --threads {threads} > {log} 2>&1"
+
+
+rule intrinsic_finetune:
+    input:
+        data=task_data,
+        model=rules.prepare_model.output[0],
+        subspaces=rules.intrinsic_subspaces.output[0],
+    output:
+        directory(f"{R}/intrinsic/{{model}}/{{task}}/{{run}}"),
+    log:
+        f"{R}/logs/intrinsic/{{model}}/{{task}}/{{run}}.log",
+    benchmark:
+        f"{R}/benchmarks/intrinsic/{{model}}/{{task}}/{{run}}.tsv"
+    wildcard_constraints:
+        run=r"(intrinsic|random)[a-z0-9-]*",
+    conda:
+        "../envs/ftgeom.yaml"
+    threads: res("finetune", "threads")
+    resources:
+        **gpu_resources("finetune"),
+        mem_mb=res("finetune", "mem_mb"),
+        runtime=lambda w: res("finetune", "runtime") * len(ia_group(w)),
+    params:
+        runs=lambda w: json_arg(ia_group(w)),
+        state=f"{R}/state/intrinsic/{{model}}/{{task}}/{{run}}",
+    shell:
+        "python -m ftgeom.stages.finetune --runs {params.runs} --data {input.data} --model {input.model}"
+        " --state-dir {params.state} --threads {threads} > {log} 2>&1"
+
+
+rule intrinsic_report:
+    input:
+        runs=ia_run_dirs(),
+        subspaces=[f"{R}/intrinsic/{m}/subspaces" for m in (IA or {}).get("models", {})],
+        baselines=[
+            f"{R}/finetune/{m}/{t}/{me}/seed{s}/metrics.json"
+            for m, t in ia_pairs()
+            for me in ("full", "frozen")
+            for s in FT["seeds"]
+        ],
+    output:
+        claims=report(f"{R}/claims/paper_a.csv", caption="../report/paper_a_claims.rst", category="Paper A"),
+        runs=f"{R}/tables/paper_a_runs.csv",
+        table1=report(f"{R}/tables/paper_a_table1.csv", caption="../report/paper_a_table1.rst", category="Paper A"),
+        tex=f"{R}/tables/paper_a_table1.tex",
+        ablation=f"{R}/tables/paper_a_ablation.csv",
+        ablation_tex=f"{R}/tables/paper_a_ablation.tex",
+        macros=f"{R}/tables/paper_a_numbers.tex",
+        figures=report(
+            directory(f"{R}/figures/paper_a"),
+            patterns=["{name}.png"],
+            labels={"figure": "{name}"},
+            caption="../report/paper_a_figures.rst",
+            category="Paper A",
+        ),
+    log:
+        f"{R}/logs/intrinsic/report.log",
+    benchmark:
+        f"{R}/benchmarks/intrinsic/report.tsv"
+    conda:
+        "../envs/ftgeom.yaml"
+    threads: res("report", "threads")
+    resources:
+        mem_mb=res("report", "mem_mb"),
+        runtime=res("report", "runtime"),
+    params:
+        settings=lambda w: json_arg(IA),
+    shell:
+        "python -m ftgeom.stages.intrinsic_report --runs {input.runs} --subspaces {input.subspaces}"
+        " --baselines {input.baselines} --settings {params.settings} --claims {output.claims}"
+        " --runs-csv {output.runs} --table1 {output.table1} --tex {output.tex} --ablation {output.ablation}"
+        " --ablation-tex {output.ablation_tex} --macros {output.macros} --figures {output.figures} > {log} 2>&1"
