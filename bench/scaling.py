@@ -83,18 +83,17 @@ def one_size(arch: dict) -> dict:
 
 
 def gram_subspace(t: int, dim: int) -> dict:
-    """Paper A's subspace of a t x D trajectory by the Gram trick: G = P Pᵀ (t x t, float64), eigh, V = Pᵀ U Σ⁻¹."""
+    """Paper A's subspace of a t x D trajectory: the library's Gram trick (ftgeom.subspace.gram), all t directions."""
     import torch
 
-    points = torch.randn(t, dim, generator=torch.Generator().manual_seed(t))
+    from ftgeom.subspace.gram import basis, gram_svd
+
+    theta0 = torch.randn(dim, generator=torch.Generator().manual_seed(t))
+    points = theta0 + 0.01 * torch.randn(t, dim, generator=torch.Generator().manual_seed(t + 1))
     t0 = time.perf_counter()
-    p64 = points.double()
-    evals, evecs = torch.linalg.eigh(p64 @ p64.T)
-    sigma = evals.clamp_min(0).sqrt().flip(0)
-    v = (p64.T @ evecs.flip(1)) / sigma.clamp_min(1e-12)
-    seconds = time.perf_counter() - t0
-    return {"seconds": round(seconds, 3), "working_mb": round((points.numel() * 4 + p64.numel() * 8 + v.numel() * 8)
-                                                              / 2**20)}
+    svd = gram_svd(points, theta0, "raw")
+    basis(points, theta0, svd, len(svd.sigma), out=points)
+    return {"seconds": round(time.perf_counter() - t0, 3), "trajectory_mb": round(points.numel() * 4 / 2**20)}
 
 
 def form_weights(d: int, dim: int, reps: int = 20) -> float:

@@ -236,23 +236,44 @@ def ia_subspaces(w):
     }
 
 
+def ia_job_dir(model, task, job):
+    return f"{R}/intrinsic/{model}/{task}/{job}"
+
+
+def ia_outlier_record(model, task):
+    """The headline intrinsic run whose outliers the zeroed job zeroes."""
+    seed = ia_plan.outlier_source(IA, model, task)
+    return f"{ia_job_dir(model, task, 'intrinsic')}/seed{seed}.json"
+
+
 def ia_group(w):
-    """The seeds of one paper-A run of one (model, task): the frozen method's spec (embeddings and head train as in
-    Freeze) with the subspace method and its options; outputs seed<N>.json in the job's folder."""
-    run = ia_plan.task_runs(IA, w.model, w.task)[w.run]
-    options = dict(run["options"])
-    if options.get("subspace"):
-        options["subspace"] = f"{R}/intrinsic/{w.model}/subspaces/{options['subspace']}"
+    """The members of one paper-A job, as runs of ftgeom.train.run.finetune_runs. Subspace members take the frozen
+    method's spec (embeddings, pooler and head train as in Freeze); zeroed members full fine-tuning's."""
     runs = []
-    for s in run["seeds"]:
-        spec = train_spec(SimpleNamespace(model=w.model, task=w.task, method="frozen", seed=s))
-        spec.update(method=run["method"], method_options=options)
-        runs.append({"spec": spec, "out": f"{R}/intrinsic/{w.model}/{w.task}/{w.run}/seed{s}.json", "trajectory": None})
+    for m in ia_plan.jobs(IA, w.model, w.task)[w.job]:
+        base = "full" if m["method"] == "zeroed" else "frozen"
+        spec = train_spec(SimpleNamespace(model=w.model, task=w.task, method=base, seed=m["seed"]))
+        spec.pop("track_features", None)  # paper C's feature tracking: not needed here, and it costs evaluations
+        options = dict(m["options"])
+        if options.get("subspace"):
+            options["subspace"] = f"{R}/intrinsic/{w.model}/subspaces/{options['subspace']}"
+        if m["method"] == "zeroed":
+            options["source"] = ia_outlier_record(w.model, w.task)
+        spec.update(method=m["method"], method_options=options, paper_a={"run": m["run"], "source": m.get("source")})
+        if m.get("outliers"):
+            spec["outliers"] = m["outliers"]
+        out = f"{ia_job_dir(w.model, w.task, w.job)}/{m['name']}.json"
+        runs.append({"spec": spec, "out": out, "trajectory": None, "name": m["name"]})
     return runs
 
 
+def ia_job_inputs(w):
+    """A zeroed job needs the headline job whose run's outliers it zeroes (its folder: the job's output)."""
+    return [ia_job_dir(w.model, w.task, "intrinsic")] if w.job == "zeroed" else []
+
+
 def ia_run_dirs():
-    return [f"{R}/intrinsic/{m}/{t}/{run}" for m, t in ia_pairs() for run in ia_plan.task_runs(IA, m, t)]
+    return [ia_job_dir(m, t, job) for m, t in ia_pairs() for job in ia_plan.jobs(IA, m, t)]
 
 
 # --- paper
@@ -268,7 +289,8 @@ def paper_results():
     """Tables and figures the paper includes (they keep their paths under results/ in the build folder)."""
     out = [f"{R}/tables/finetune.tex", f"{R}/figures/learning_curves.pdf"]
     if IA:
-        out += [f"{R}/tables/paper_a_{t}.tex" for t in ("table1", "ablation", "numbers")] + [f"{R}/figures/paper_a"]
+        out += [f"{R}/tables/paper_a_{t}.tex" for t in ("table1", "ablation", "outliers", "unified", "numbers")]
+        out += [f"{R}/figures/paper_a"]
     if HP:
         out += [f"{R}/tables/paper_c_summary.tex", f"{R}/figures/paper_c"]
     return out

@@ -1,7 +1,7 @@
 # Stage intrinsic (paper A, arXiv 2305.17446): the SVD of each traced full run's trajectory per encoder layer (one
 # job per model: a few seconds per task), then fine-tuning in those subspaces and in random ones (one job per
-# (model, task, run) with every seed of the run), then the report: Table 1, the dimension and variant ablations,
-# claim rows.
+# (model, task, job) running its members: see ftgeom.subspace.plan), then the report: Table 1, the dimension and
+# variant ablations, outlier dimensions, transfer and the unified subspace, claim rows.
 
 
 rule intrinsic_subspaces:
@@ -31,14 +31,15 @@ rule intrinsic_finetune:
         data=task_data,
         model=rules.prepare_model.output[0],
         subspaces=rules.intrinsic_subspaces.output[0],
+        source=ia_job_inputs,
     output:
-        directory(f"{R}/intrinsic/{{model}}/{{task}}/{{run}}"),
+        directory(f"{R}/intrinsic/{{model}}/{{task}}/{{job}}"),
     log:
-        f"{R}/logs/intrinsic/{{model}}/{{task}}/{{run}}.log",
+        f"{R}/logs/intrinsic/{{model}}/{{task}}/{{job}}.log",
     benchmark:
-        f"{R}/benchmarks/intrinsic/{{model}}/{{task}}/{{run}}.tsv"
+        f"{R}/benchmarks/intrinsic/{{model}}/{{task}}/{{job}}.tsv"
     wildcard_constraints:
-        run=r"(intrinsic|random)[a-z0-9-]*",
+        job=r"(intrinsic|random|transfer|zeroed)[a-z0-9-]*",
     conda:
         "../envs/ftgeom.yaml"
     threads: res("finetune", "threads")
@@ -48,7 +49,7 @@ rule intrinsic_finetune:
         runtime=lambda w: res("finetune", "runtime") * len(ia_group(w)),
     params:
         runs=lambda w: json_arg(ia_group(w)),
-        state=f"{R}/state/intrinsic/{{model}}/{{task}}/{{run}}",
+        state=f"{R}/state/intrinsic/{{model}}/{{task}}/{{job}}",
     shell:
         "python -m ftgeom.stages.finetune --runs {params.runs} --data {input.data} --model {input.model}"
         " --state-dir {params.state} --threads {threads} > {log} 2>&1"
@@ -66,12 +67,9 @@ rule intrinsic_report:
         ],
     output:
         claims=report(f"{R}/claims/paper_a.csv", caption="../report/paper_a_claims.rst", category="Paper A"),
-        runs=f"{R}/tables/paper_a_runs.csv",
         table1=report(f"{R}/tables/paper_a_table1.csv", caption="../report/paper_a_table1.rst", category="Paper A"),
-        tex=f"{R}/tables/paper_a_table1.tex",
-        ablation=f"{R}/tables/paper_a_ablation.csv",
-        ablation_tex=f"{R}/tables/paper_a_ablation.tex",
-        macros=f"{R}/tables/paper_a_numbers.tex",
+        tables=[f"{R}/tables/paper_a_{t}.csv" for t in ("runs", "ablation", "outliers", "unified", "transfer", "cosine")],
+        tex=[f"{R}/tables/paper_a_{t}.tex" for t in ("table1", "ablation", "outliers", "unified", "numbers")],
         figures=report(
             directory(f"{R}/figures/paper_a"),
             patterns=["{name}.png"],
@@ -91,8 +89,8 @@ rule intrinsic_report:
         runtime=res("report", "runtime"),
     params:
         settings=lambda w: json_arg(IA),
+        tables=f"{R}/tables",
     shell:
         "python -m ftgeom.stages.intrinsic_report --runs {input.runs} --subspaces {input.subspaces}"
         " --baselines {input.baselines} --settings {params.settings} --claims {output.claims}"
-        " --runs-csv {output.runs} --table1 {output.table1} --tex {output.tex} --ablation {output.ablation}"
-        " --ablation-tex {output.ablation_tex} --macros {output.macros} --figures {output.figures} > {log} 2>&1"
+        " --tables {params.tables} --figures {output.figures} > {log} 2>&1"

@@ -112,3 +112,61 @@ def test_ensemble_of_copies_equals_one_coordinate_vector_started_at_their_mean(k
     assert torch.allclose(copies_logits, mean_logits, atol=1e-4)
     moved, _ = _train_subspace(keyword_task, tiny_model, "mean", steps=0)
     assert not torch.allclose(moved, mean_logits, atol=1e-3), "the runs compared above did learn something"
+
+
+def test_outlier_rule_finds_planted_spikes_and_only_gaussian_tails_in_noise():
+    from ftgeom.subspace.outliers import detect, gaussian_expectation
+
+    gen = torch.Generator().manual_seed(0)
+    noise = torch.randn(200_000, generator=gen)
+    found = detect(noise, 3.0)
+    expected = gaussian_expectation(noise.numel(), 3.0)  # 540: the 3σ rule flags noise's own tails
+    assert abs(len(found) - expected) < 4 * expected ** 0.5
+    small = 0.01 * torch.randn(200_000, generator=gen)
+    spikes = torch.tensor([17, 4242, 199_999])
+    small[spikes] = torch.tensor([1.0, -2.0, 0.5])
+    assert set(spikes.tolist()) <= set(detect(small, 3.0).tolist())
+    assert len(detect(small, 3.0)) - len(spikes) < 2 * gaussian_expectation(small.numel(), 3.0)
+    assert len(detect(torch.zeros(100), 3.0)) == 0
+
+
+def test_outlier_positions_are_located_in_their_tensor_and_hidden_index():
+    from ftgeom.subspace.outliers import locate
+
+    prefix = "backbone.encoder.layer.0."
+    names = [prefix + n for n in ("attention.self.query.weight", "output.dense.weight", "output.LayerNorm.weight")]
+    shapes = {names[0]: (4, 4), names[1]: (4, 8), names[2]: (4,)}
+    # query reads the residual stream (column); output.dense writes it (row); LayerNorm is indexed by it
+    where = locate(torch.tensor([6, 16 + 13, 48 + 2]), names, shapes, prefix, hidden=4)
+    assert [w["kind"] for w in where] == ["query", "ffn_out", "layernorm"]
+    assert [w["hidden_index"] for w in where] == [2, 1, 2]
+
+
+def test_zeroed_positions_stay_zero_while_training(keyword_task, tiny_model, tmp_path):
+    from ftgeom.methods import make_method
+    from ftgeom.provenance import write_json
+    from ftgeom.train.data import collate
+    from ftgeom.train.loop import logits_of, loss_of
+
+    source = tmp_path / "run.json"
+    write_json(source, {"outliers": {"positions": {"0": [0, 5, 100], "1": [3]}}})
+    for positions in ("outliers", "random"):
+        data, model, _ = _setup(keyword_task, tiny_model)
+        method = make_method("zeroed", source=str(source), positions=positions, draw=1)
+        trained = method.prepare(model)
+        flat = {i: torch.cat([p.reshape(-1) for n, p in trained.named_parameters() if n in names])
+                for i, names in trained.layer_map.layers.items()}
+        zero = method.chosen
+        assert method.zeroed == 4 and all((flat[i][zero[i]] == 0).all() for i in zero)
+        if positions == "outliers":
+            assert zero[0].tolist() == [0, 5, 100] and zero[1].tolist() == [3]
+        opt = torch.optim.AdamW(method.parameter_groups(trained, 1e-2, 0.01))
+        for step in range(3):
+            b = collate(data.train, list(range(16)), data.pad_id, data.kind, torch.device("cpu"))
+            loss_of(logits_of(trained, method, b), b["labels"], data.kind).backward()
+            opt.step()
+            opt.zero_grad()
+        after = {i: torch.cat([p.reshape(-1) for n, p in trained.named_parameters() if n in names])
+                 for i, names in trained.layer_map.layers.items()}
+        assert all((after[i][zero[i]] == 0).all() for i in zero), {i: after[i][zero[i]] for i in zero}
+        assert not torch.equal(after[0], flat[0]), "the other positions did train"

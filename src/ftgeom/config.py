@@ -136,7 +136,17 @@ def _check_intrinsic(config: dict) -> None:
     ablation = ia.get("ablation") or {}
     for i, task in enumerate(ablation.get("tasks", [])):
         if not any(task in tasks for tasks in ia["models"].values()):
-            raise ConfigError(f"config error: intrinsic.ablation.tasks[{i}]: '{task}' is not a task of intrinsic.models")
+            raise ConfigError(f"config error: intrinsic.ablation.tasks[{i}]: '{task}' is not a task of "
+                              "intrinsic.models")
+    outliers = ia.get("outliers") or {}
+    for i, task in enumerate(outliers.get("tasks", [])):
+        if not any(task in tasks for tasks in ia["models"].values()):
+            raise ConfigError(f"config error: intrinsic.outliers.tasks[{i}]: '{task}' is not a task of "
+                              "intrinsic.models")
+    if outliers.get("tasks") and not outliers.get("seeds"):
+        raise ConfigError("config error: intrinsic.outliers.seeds: needed when intrinsic.outliers.tasks is set")
+    if outliers.get("source_seed", ia.get("seeds", [1])[0]) not in ia.get("seeds", [1, 2, 3, 4, 5]):
+        raise ConfigError("config error: intrinsic.outliers.source_seed: not a seed of intrinsic.seeds")
     points = ft.get("trajectory", {}).get("points", 32)
     for where, d in [("intrinsic.d", ia.get("d", 8))] + [(f"intrinsic.ablation.d[{i}]", d)
                                                         for i, d in enumerate(ablation.get("d", []))]:

@@ -4,8 +4,10 @@ from __future__ import annotations
 from ftgeom.methods.base import Method
 from ftgeom.methods.freeze import FrozenEncoder, Full, HeadOnly
 from ftgeom.methods.subspace import Intrinsic, RandomSubspace
+from ftgeom.methods.zeroed import Zeroed
 
-METHODS: dict[str, type[Method]] = {m.name: m for m in (Full, FrozenEncoder, HeadOnly, Intrinsic, RandomSubspace)}
+METHODS: dict[str, type[Method]] = {m.name: m for m in (Full, FrozenEncoder, HeadOnly, Intrinsic, RandomSubspace,
+                                                        Zeroed)}
 
 
 def make_method(name: str, seed: int = 0, **options) -> Method:

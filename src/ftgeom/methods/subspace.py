@@ -92,13 +92,22 @@ class Subspace(Method):
         return self.coordinates(layer) @ getattr(self, f"basis_{layer}")
 
     def weight_overrides(self) -> dict[str, torch.Tensor]:
+        return self.overrides_for({i: self.update(i) for i in self.layers})
+
+    def overrides_for(self, updates: dict[int, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The layers' weights θ₀ + update, by parameter name (outlier ablations pass edited updates)."""
         out = {}
         for i, names in self.layers.items():
-            flat = getattr(self, f"theta0_{i}") + self.update(i)
+            flat = getattr(self, f"theta0_{i}") + updates[i]
             sizes = [math.prod(self.shapes[n]) for n in names]
             for n, part in zip(names, torch.split(flat, sizes)):
                 out[n] = part.view(self.shapes[n])
         return out
+
+    def describe(self, model: torch.nn.Module) -> dict:
+        """Also the learned coordinates z̄ per layer (paper A compares them across tasks in a shared subspace)."""
+        coords = {i: self.coordinates(i).detach().cpu().tolist() for i in self.layers}
+        return {**super().describe(model), "coordinates": coords}
 
     def parameter_groups(self, model: torch.nn.Module, lr: float, weight_decay: float) -> list[dict]:
         groups = [g for g in super().parameter_groups(model, lr, weight_decay)]

@@ -1,8 +1,10 @@
 """Rule intrinsic_report: paper A's claim rows, tables (CSV + LaTeX), the numbers its prose cites, and figures.
 
 python -m ftgeom.stages.intrinsic_report --runs DIR ... --subspaces DIR ... --baselines M.json ... --settings JSON
-       --claims C.csv --runs-csv R.csv --table1 T.csv --tex T.tex --ablation A.csv --ablation-tex A.tex
-       --macros N.tex --figures DIR [--config NAME]
+       --claims C.csv --tables DIR --figures DIR [--config NAME]
+Writes DIR/paper_a_{runs,table1,ablation,outliers,unified,transfer,cosine}.csv, the LaTeX tables
+DIR/paper_a_{table1,ablation,outliers,unified}.tex and DIR/paper_a_numbers.tex (every table is written, empty
+when the config runs no such part).
 """
 from __future__ import annotations
 
@@ -13,6 +15,9 @@ from pathlib import Path
 
 from ftgeom.stages import run_stage
 
+CSV = ("runs", "table1", "ablation", "outliers", "unified", "transfer", "cosine")
+TEX = ("table1", "ablation", "outliers", "unified", "numbers")
+
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -20,7 +25,7 @@ def main(argv=None) -> None:
     ap.add_argument("--subspaces", nargs="+", required=True, help="intrinsic_subspaces output folders")
     ap.add_argument("--baselines", nargs="+", required=True, help="the foundation's full and frozen runs")
     ap.add_argument("--settings", required=True, help="the config's intrinsic section as JSON")
-    for name in ("claims", "runs-csv", "table1", "tex", "ablation", "ablation-tex", "macros", "figures"):
+    for name in ("claims", "tables", "figures"):
         ap.add_argument(f"--{name}", required=True, type=Path)
     ap.add_argument("--config", default=os.environ.get("FTGEOM_CONFIG_NAME", "default"),
                     help="config name for the claims' setting column (the workflow sets $FTGEOM_CONFIG_NAME)")
@@ -30,24 +35,40 @@ def main(argv=None) -> None:
     from ftgeom.claims import write_claims
     from ftgeom.provenance import write_text
     from ftgeom.report.style import theme
-    from ftgeom.subspace import analysis, figures
-    from ftgeom.subspace.numbers import macros, spectra
+    from ftgeom.subspace import analysis, figures, outlier_analysis as oa, transfer_analysis as ta
+    from ftgeom.subspace.numbers import layernorm_scales, macros, spectra
 
     settings = json.loads(args.settings)
     headline = {k: settings[k] for k in ("d", "variant", "scaled")}
-    runs = analysis.load_runs(args.runs, args.baselines)
-    table = analysis.table1(runs)
-    gaps = analysis.gaps(runs)
-    abl = analysis.ablation(runs, headline)
+    records = analysis.load_records(args.runs)
+    runs = analysis.load_runs(records, args.baselines)
+    table, gaps, abl = analysis.table1(runs), analysis.gaps(runs), analysis.ablation(runs, headline)
     spec = spectra(args.subspaces)
-    claims = write_claims(analysis.claim_rows(runs, headline, args.config), args.claims)
+    cheap, full_space = oa.cheap(records), oa.full_space(runs)
+    kinds, hidden = oa.where(records)
+    features = oa.model_outlier_features(layernorm_scales(args.subspaces))
+    transfer, uni = ta.transfer_pairs(runs), ta.unified(runs)
+    cosines = ta.coordinate_cosines(records)
+    sigma = (settings.get("outliers") or {}).get("sigma", 3.0)
+    rows = analysis.claim_rows(runs, headline, args.config) + oa.claim_rows(runs, cheap, sigma, args.config) \
+        + ta.claim_rows(transfer, uni, args.config)
+    claims = write_claims(rows, args.claims)
     seeds = runs.groupby("run")["seed"].nunique().to_dict()
-    for path, text in ((args.runs_csv, runs.to_csv(index=False)), (args.table1, table.to_csv(index=False)),
-                       (args.ablation, abl.to_csv(index=False)),
-                       (args.tex, figures.table1_latex(table, gaps, seeds)),
-                       (args.ablation_tex, figures.ablation_latex(abl)),
-                       (args.macros, macros(settings, runs, gaps, abl, spec))):
-        write_text(path, text)
+    top = oa.top_indices(hidden) if not hidden.empty else {}
+    outliers = pd.concat([full_space.assign(ablation="zeroed, then full fine-tuning"),
+                          cheap.assign(ablation="zeroed in the learned update only")], ignore_index=True)
+    tables = {"runs": runs, "table1": table, "ablation": abl, "outliers": outliers, "unified": uni,
+              "transfer": transfer, "cosine": cosines.reset_index(names="task")}
+    for name in CSV:
+        write_text(args.tables / f"paper_a_{name}.csv", tables[name].to_csv(index=False))
+    tex = {"table1": figures.table1_latex(table, gaps, seeds), "ablation": figures.ablation_latex(abl),
+           "outliers": figures.outliers_latex(full_space, cheap) if len(full_space) or len(cheap) else
+           "% no outlier ablation in this build\n",
+           "unified": figures.unified_latex(uni) if len(uni) else "% no unified subspace in this build\n",
+           "numbers": macros(settings, runs, gaps, abl, spec, cheap=cheap, kinds=kinds, top=top, features=features,
+                             transfer=transfer, uni=uni, cosines=cosines)}
+    for name in TEX:
+        write_text(args.tables / f"paper_a_{name}.tex", tex[name])
     theme()
     args.figures.mkdir(parents=True, exist_ok=True)
     figures.spectrum(spec, args.figures)
@@ -55,10 +76,18 @@ def main(argv=None) -> None:
     curve = analysis.d_curve(runs, settings["d"])
     if not curve.empty:
         figures.d_ablation(curve, runs, args.figures)
+    if not transfer.empty:
+        figures.transfer_heatmaps(transfer, args.figures)
+    if cosines.notna().any().any():
+        figures.cosine_matrix(cosines, args.figures)
+    if not hidden.empty:
+        size = next(r["outliers"]["hidden_size"] for r in records if r.get("outliers"))
+        figures.outlier_spikes(hidden, features, size or int(hidden["hidden_index"].max()) + 1, args.figures)
+    if len(full_space) or len(cheap):
+        figures.outlier_bars(full_space, cheap, args.figures)
     with pd.option_context("display.width", 200, "display.max_colwidth", 60):
-        print(table.to_string(index=False))
-        print(gaps.to_string(index=False))
-        print(abl.to_string(index=False))
+        for name in ("table1", "ablation", "outliers", "unified"):
+            print(tables[name].to_string(index=False))
         print(claims[["claim_id", "setting", "effect", "ci_low", "ci_high", "n", "verdict"]].to_string(index=False))
 
 

@@ -20,15 +20,20 @@ GAP_SIGMAS = 2.0  # a task counts for A1 when Full − Freeze exceeds this many 
 
 def _row(rec: dict, run: str) -> dict:
     options = rec["spec"].get("method_options", {})
-    return {"model": rec["model"], "task": rec["task"], "run": run, "method": rec["method"], "seed": rec["seed"],
-            "d": options.get("d"), "score": 100 * rec["test_score"],
+    tags = rec["spec"].get("paper_a", {})
+    return {"model": rec["model"], "task": rec["task"], "run": tags.get("run", run), "source": tags.get("source"),
+            "method": rec["method"], "seed": rec["seed"], "d": options.get("d"), "score": 100 * rec["test_score"],
             "validation": 100 * rec["final"]["validation"][rec["metric"]], "metric": rec["metric"],
             "seconds_per_step": rec["timing"]["seconds_per_step"], "trainable": rec["trainable_parameters"],
             "trainable_fraction": rec["trainable_fraction"]}
 
 
-def load_runs(run_dirs: list[str], baselines: list[str]) -> pd.DataFrame:
-    rows = [_row(read_json(p), Path(d).name) for d in run_dirs for p in sorted(Path(d).glob("seed*.json"))]
+def load_records(run_dirs: list[str]) -> list[dict]:
+    return [read_json(p) for d in run_dirs for p in sorted(Path(d).glob("*.json"))]
+
+
+def load_runs(records: list[dict], baselines: list[str]) -> pd.DataFrame:
+    rows = [_row(rec, rec["method"]) for rec in records]
     rows += [_row(read_json(p), read_json(p)["method"]) for p in baselines]
     return pd.DataFrame(rows)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ftgeom.paper.macros import define
@@ -23,17 +24,34 @@ def spectra(subspace_roots: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def layernorm_scales(subspace_roots: list[str]) -> list:
+    """The pretrained model's LayerNorm scales γ per encoder layer, read from the start θ₀ of one trajectory."""
+    from ftgeom.train.trajectory import load_layer, unflatten
+
+    metas = [m for root in map(Path, subspace_roots) for m in sorted(root.glob("*/spectrum.json"))]
+    if not metas:
+        return []
+    trajectory = read_json(metas[0])["trajectories"][0]
+    out = []
+    for layer in sorted(int(k) for k in read_json(metas[0])["layers"]):
+        _, theta0 = load_layer(trajectory, layer)
+        out += [w.numpy() for n, w in unflatten(trajectory, layer, theta0).items() if n.endswith("LayerNorm.weight")]
+    return out
+
+
 def _listing(items) -> str:
     items = list(items)
     return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1] if items else "none"
 
 
-def macros(settings: dict, runs: pd.DataFrame, gaps: pd.DataFrame, ablation: pd.DataFrame, spec: pd.DataFrame) -> str:
+def macros(settings: dict, runs: pd.DataFrame, gaps: pd.DataFrame, ablation: pd.DataFrame, spec: pd.DataFrame,
+           cheap: pd.DataFrame, kinds: pd.DataFrame, top: dict, features: list[int], transfer: pd.DataFrame,
+           uni: pd.DataFrame, cosines: pd.DataFrame) -> str:
     avg = runs.groupby(["run", "seed"])["score"].mean().groupby("run").mean()
     step = runs.groupby("run")["seconds_per_step"].median()
     values = {
         "a d": settings["d"], "a variant": settings["variant"],
-        "a basis": "scaled by $\\Sigma$" if settings["scaled"] else "orthonormal (plain)",
+        "a basis": "scaled by its singular values" if settings["scaled"] else "orthonormal (plain)",
         "a seeds": len(settings["seeds"]), "a lr intrinsic": f"{settings['lr']['intrinsic']:g}",
         "a lr random": f"{settings['lr']['random']:g}", "a init scale": f"{settings['init_scale']:g}",
         "a copies": settings["copies"], "a form": settings["form"],
@@ -45,9 +63,36 @@ def macros(settings: dict, runs: pd.DataFrame, gaps: pd.DataFrame, ablation: pd.
     for run in ("full", "frozen", "random", "intrinsic"):
         values[f"a avg {run}"] = f"{avg.get(run, float('nan')):.1f}"
     for variant, sub in spec[spec["k"] == 1].groupby("variant"):
-        values[f"a top share {variant}"] = f"{100 * sub['explained'].mean():.1f}\\%"
-        values[f"a top share min {variant}"] = f"{100 * sub['explained'].min():.1f}\\%"
+        values[f"a top share {variant}"] = f"{100 * sub['explained'].mean():.1f}%"
+        values[f"a top share min {variant}"] = f"{100 * sub['explained'].min():.1f}%"
     if not ablation.empty:
         means = ablation.groupby("label")["vs_headline"].mean()
         values["a ablation rows"] = _listing(f"{k}: {v:+.1f}" for k, v in means.items() if not k.startswith("headline"))
+    ol, tr = settings.get("outliers") or {}, settings.get("transfer") or {}
+    values.update({"a sigma": f"{ol.get('sigma', 3.0):g}", "a transfer d": tr.get("d") or settings["d"],
+                   "a transfer seeds": len(tr.get("seeds", [])), "a model features": _listing(map(str, features))})
+    if len(cheap):
+        values["a outlier share"] = f"{100 * cheap['fraction'].mean():.2f}%"
+        values["a outlier excess"] = f"{(cheap['count'] / cheap['gaussian_expectation']).mean():.2f}"
+    if len(kinds):
+        share = kinds.groupby("kind")["count"].sum()
+        share = (100 * share / share.sum()).sort_values(ascending=False)
+        values["a outlier kinds"] = _listing(f"{k} {v:.0f}%" for k, v in share.head(4).items())
+    if top:
+        sets = [set(v) for v in top.values()]
+        common = set.intersection(*sets) if sets else set()
+        values["a outlier top"] = "; ".join(f"{t}: {', '.join(map(str, v[:5]))}" for t, v in top.items())
+        values["a outlier common"] = _listing(map(str, sorted(common))) if common else "none"
+        values["a outlier features hit"] = _listing(map(str, sorted(set().union(*sets) & set(features)))) \
+            if features and sets else "none"
+    if len(transfer):
+        values["a transfer drop"] = f"{transfer['drop_vs_own'].mean():.1f}"
+        values["a transfer gain"] = f"{transfer['gain_vs_random'].mean():.1f}"
+    if len(uni):
+        for run in ("own", "unified", "zeroshot", "random"):
+            if run in uni:
+                values[f"a unified {run}"] = f"{uni[run].mean():.1f}"
+    if cosines.notna().any().any():
+        off = cosines.to_numpy()[~np.eye(len(cosines), dtype=bool)]
+        values["a cosine mean"] = f"{np.nanmean(off):.2f}"
     return define(values)

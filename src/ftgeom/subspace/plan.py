@@ -1,11 +1,16 @@
 """What paper A's stages run, from the config's `intrinsic` section (one place, read by the rules and the report).
 
-Subspaces: per (model, task) the SVD of the traced full run's trajectory, for the headline trajectory variant and
-every variant of the ablation. Runs, per (model, task), each a job of several seeds:
+Subspaces: the SVD of traced full runs' trajectories per encoder layer: each task's own (headline trajectory
+variant, and the ablation's variants), the unified one (every task's trajectory stacked) and, per task, the
+unified one without that task's own trajectory (zero-shot). Jobs per (model, task), each one process running its
+members (a member: one seed of one configuration):
 - `intrinsic`, `random`: the headline (dimension d, every task, `seeds`);
 - `intrinsic-d{k}`: the dimension ablation (paper A's Tables 5/6), on the ablation tasks and seeds;
 - `intrinsic-{variant}`: the subspace of another trajectory matrix (updates, centred);
-- `intrinsic-scaled` (or `intrinsic-plain` when the headline is scaled): the other basis scaling.
+- `intrinsic-scaled` (or `intrinsic-plain` when the headline is scaled): the other basis scaling;
+- `transfer`: the subspace of every other task, the unified subspace, the zero-shot one (`transfer.seeds`);
+- `zeroed`: full fine-tuning with the outlier positions of the headline run of `outliers.source_seed` set to zero
+  and kept there, against as many random positions (one draw per seed), on the outlier tasks (paper A's Table 3).
 """
 from __future__ import annotations
 
@@ -16,35 +21,73 @@ def subspace_name(source: str, variant: str) -> str:
     return f"{source}-{variant}"
 
 
-def _method(ia: dict, kind: str, d: int, subspace: str | None, scaled: bool) -> dict:
-    options = {"d": d, "lr": ia["lr"][kind], "init_scale": ia["init_scale"], "copies": ia["copies"],
+def _member(ia: dict, run: str, kind: str, seed: int, d: int | None = None, subspace: dict | None = None,
+            scaled: bool | None = None, source: str | None = None, name: str | None = None) -> dict:
+    options = {"d": d or ia["d"], "lr": ia["lr"][kind], "init_scale": ia["init_scale"], "copies": ia["copies"],
                "form": ia["form"]}
     if kind == "intrinsic":
-        options.update(subspace=subspace, scaled=scaled)
+        options.update(subspace=subspace["name"], scaled=ia["scaled"] if scaled is None else scaled)
     else:
         options.update(basis_seed=ia["basis_seed"])
-    return {"method": kind, "options": options}
+    return {"name": name or f"seed{seed}", "run": run, "source": source, "method": kind, "options": options,
+            "seed": seed, "subspace": subspace}
 
 
-def task_runs(ia: dict, model: str, task: str) -> dict[str, dict]:
-    """{run name: {"method", "options" (subspace: its name, not yet a path), "seeds"}} of one (model, task)."""
-    d, variant, scaled = ia["d"], ia["variant"], ia["scaled"]
-    own = subspace_name(task, variant)
-    runs = {kind: {**_method(ia, kind, d, own, scaled), "seeds": list(ia["seeds"])} for kind in HEADLINE}
+def _own(task: str, variant: str) -> dict:
+    return {"name": subspace_name(task, variant), "tasks": [task], "variant": variant}
+
+
+def jobs(ia: dict, model: str, task: str) -> dict[str, list[dict]]:
+    """{job name: [member, ...]} of one (model, task)."""
+    variant, tasks = ia["variant"], ia["models"][model]
+    own = _own(task, variant)
+    out = {kind: [_member(ia, kind, kind, s, subspace=own, source=task) for s in ia["seeds"]] for kind in HEADLINE}
+    ol = ia.get("outliers") or {}
+    if task in ol.get("tasks", []):
+        for m in out["intrinsic"]:  # the cheap ablation: zero outliers in the learned update only, re-evaluate
+            m["outliers"] = {"sigma": ol["sigma"], "draws": len(ol["seeds"])}
     ab = ia.get("ablation") or {}
     if task in ab.get("tasks", []):
-        seeds = list(ab.get("seeds", ia["seeds"]))
+        seeds = ab.get("seeds", ia["seeds"])
         for k in ab.get("d", []):
-            if k != d:
-                runs[f"intrinsic-d{k}"] = {**_method(ia, "intrinsic", k, own, scaled), "seeds": seeds}
+            if k != ia["d"]:
+                out[f"intrinsic-d{k}"] = [_member(ia, f"intrinsic-d{k}", "intrinsic", s, d=k, subspace=own,
+                                                  source=task) for s in seeds]
+        variant_seeds = ab.get("variant_seeds", seeds)
         for other in ab.get("variants", []):
             if other != variant:
-                runs[f"intrinsic-{other}"] = {**_method(ia, "intrinsic", d, subspace_name(task, other), scaled),
-                                              "seeds": seeds}
+                out[f"intrinsic-{other}"] = [_member(ia, f"intrinsic-{other}", "intrinsic", s,
+                                                     subspace=_own(task, other), source=task) for s in variant_seeds]
         if ab.get("scaling", False):
-            name = "intrinsic-plain" if scaled else "intrinsic-scaled"
-            runs[name] = {**_method(ia, "intrinsic", d, own, not scaled), "seeds": seeds}
-    return runs
+            name = "intrinsic-plain" if ia["scaled"] else "intrinsic-scaled"
+            out[name] = [_member(ia, name, "intrinsic", s, subspace=own, scaled=not ia["scaled"], source=task)
+                         for s in variant_seeds]
+    tr = ia.get("transfer") or {}
+    if tr.get("seeds") and len(tasks) > 1:
+        members = []
+        for s in tr["seeds"]:
+            for other in tasks:
+                if other != task:
+                    members.append(_member(ia, "transfer", "intrinsic", s, subspace=_own(other, variant),
+                                           source=other, name=f"from-{other}-seed{s}"))
+            unified = {"name": subspace_name("unified", variant), "tasks": list(tasks), "variant": variant}
+            members.append(_member(ia, "unified", "intrinsic", s, subspace=unified, d=tr.get("d"),
+                                   source="unified", name=f"unified-seed{s}"))
+            rest = [t for t in tasks if t != task]
+            zero_shot = {"name": subspace_name(f"unified-minus-{task}", variant), "tasks": rest, "variant": variant}
+            members.append(_member(ia, "zeroshot", "intrinsic", s, subspace=zero_shot, d=tr.get("d"),
+                                   source="unified minus target", name=f"zeroshot-seed{s}"))
+            if tr.get("d") and tr["d"] != ia["d"]:  # the own subspace at the unified runs' dimension
+                members.append(_member(ia, "own-transfer-d", "intrinsic", s, subspace=own, d=tr["d"], source=task,
+                                       name=f"own-seed{s}"))
+        out["transfer"] = members
+    if task in ol.get("tasks", []):
+        members = [{"name": f"outliers-seed{s}", "run": "zeroed-outliers", "method": "zeroed", "seed": s,
+                    "options": {"positions": "outliers", "draw": 0}} for s in ol["seeds"]]
+        members += [{"name": f"random{k}-seed{s}", "run": "zeroed-random", "method": "zeroed", "seed": s,
+                     "options": {"positions": "random", "draw": k}} for k, s in enumerate(ol["seeds"], start=1)]
+        out["zeroed"] = members
+    return out
 
 
 def pairs(ia: dict) -> list[tuple[str, str]]:
@@ -55,13 +98,14 @@ def subspaces(ia: dict, model: str) -> dict[str, dict]:
     """{subspace name: {"tasks": the trajectories it stacks, "variant"}} one model's runs need."""
     out = {}
     for task in ia["models"][model]:
-        for run in task_runs(ia, model, task).values():
-            name = run["options"].get("subspace")
-            if name and name not in out:
-                source, variant = name.rsplit("-", 1)
-                out[name] = {"tasks": [source], "variant": variant}
+        for members in jobs(ia, model, task).values():
+            for m in members:
+                if m.get("subspace"):
+                    out[m["subspace"]["name"]] = {k: m["subspace"][k] for k in ("tasks", "variant")}
     return out
 
 
-def max_d(ia: dict) -> int:
-    return max([ia["d"], *((ia.get("ablation") or {}).get("d", []))])
+def outlier_source(ia: dict, model: str, task: str) -> int | None:
+    """The seed of the headline intrinsic run whose outliers the `zeroed` job zeroes (None: no such job)."""
+    ol = ia.get("outliers") or {}
+    return ol.get("source_seed", ia["seeds"][0]) if task in ol.get("tasks", []) else None

@@ -48,7 +48,14 @@ def finetune(spec: dict, data_dir: Path, model_dir: Path, out: Path, state_dir: 
     points = spec.get("trajectory_points", 0) if trajectory_out else 0
     result = fit(task_model, method, data, cfg, state_dir, trajectory_points=points, progress=progress, phases=phases)
     recorder = result.pop("recorder")
-    result.pop("model")
+    trained = result.pop("model")
+    if spec.get("outliers"):  # paper A: the learned update's outlier entries zeroed, then the test split again
+        from ftgeom.subspace.outliers import reevaluate
+        from ftgeom.train.loop import pick_device
+
+        with phases("eval"):
+            result["outliers"] = reevaluate(trained, method, data, cfg, pick_device(cfg.device),
+                                            spec["outliers"]["sigma"], spec["outliers"]["draws"])
     provenance = stamp(spec, cfg.seed)
     if recorder:
         with phases("trajectory"):
@@ -78,18 +85,18 @@ def finetune_runs(runs: list[dict], data_dir: Path, model_dir: Path, state_root:
                   progress: bool = True) -> list[dict]:
     """Several runs on one (model, task) in one process: the imports and the interpreter are paid once.
 
-    runs: [{"spec", "out" (metrics.json), "trajectory" (folder or None)}]. Each run has its own seed (every RNG is
-    re-seeded from it, so a run's numbers do not depend on the runs before it), resume state
-    (state_root/seed<N>) and outputs. A finished run's record and trajectory wait under state_root until every
-    run of the job is done, then move into place: a killed job resumes after its last finished run, and a failed
-    one leaves no partial outputs."""
+    runs: [{"spec", "out" (metrics.json), "trajectory" (folder or None), "name" (optional, default seed<N>: unique
+    within the job)}]. Each run has its own seed (every RNG is re-seeded from it, so a run's numbers do not depend
+    on the runs before it), resume state (state_root/<name>) and outputs. A finished run's record and trajectory
+    wait under state_root until every run of the job is done, then move into place: a killed job resumes after
+    its last finished run, and a failed one leaves no partial outputs."""
     from ftgeom import runtime
 
     state_root = Path(state_root)
     records, waiting = [], []
     for run in runs:
         spec = run["spec"]
-        name = f"seed{spec['seed']}"
+        name = run.get("name") or f"seed{spec['seed']}"
         trajectory = state_root / f"{name}.trajectory" if run.get("trajectory") else None
         record = earlier_record(state_root / f"{name}.json", spec)
         if record is not None and (trajectory is None or trajectory.exists()):

@@ -1,0 +1,160 @@
+"""Benchmark `subspace` (paper A): the Gram trick against a dense SVD, and the cost of a subspace step.
+
+    python bench/subspace.py
+
+1. SVD of a t x D trajectory (t = 32): a MiniLM layer (D = 1.77 M; the default run's real trajectory when it
+   exists) and a BERT-base-sized layer (D = 7.09 M, synthetic: θ₀ plus small moves). Each method runs in its own
+   process after the trajectory is loaded: seconds, and peak resident memory above the loaded trajectory as a
+   multiple of the trajectory's size. Methods: LAPACK's dense SVD (torch.linalg.svd, full_matrices=False), and
+   the library's Gram trick (ftgeom.subspace.gram) with every right singular vector formed over the points.
+2. One training step (MiniLM, batch 32 x 64 tokens, 1 thread, our precision) side by side in one process: full
+   fine-tuning; the subspace method (weights rebuilt in the forward pass, d = 8 and 32); and projecting gradients
+   (the layer tensors train as in full fine-tuning, then g_z = V·g, Adam on z, θ = θ₀ + Vᵀz written back).
+"""
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+
+from common import DATA, MODEL, REPO, RESULTS, env, need, report
+
+TRAJECTORY = RESULTS / "trajectories" / "minilm" / "movie-polarity" / "full" / "seed0"
+SIZES = {"minilm_layer": 1_774_464, "bert_base_layer": 7_087_872}
+
+
+def _points(name: str):
+    import torch
+
+    if name == "minilm_layer" and (TRAJECTORY / "layer02.safetensors").exists():
+        from ftgeom.train.trajectory import load_layer
+        return (*load_layer(TRAJECTORY, 2), "real")
+    dim = SIZES[name]
+    theta0 = torch.randn(dim, generator=torch.Generator().manual_seed(0))
+    moves = torch.randn(32, dim, generator=torch.Generator().manual_seed(1)).cumsum(0) * 1e-3
+    return theta0 + moves, theta0, "synthetic"
+
+
+def one(name: str, method: str) -> dict:
+    """In a fresh process: load, then time one method; memory is the peak RSS above the loaded state."""
+    import torch
+
+    torch.set_num_threads(1)
+    points, theta0, source = _points(name)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    t0 = time.perf_counter()
+    if method == "dense":
+        torch.linalg.svd(points, full_matrices=False)
+    else:
+        from ftgeom.subspace.gram import basis, gram_svd
+        svd = gram_svd(points, theta0, "raw")
+        basis(points, theta0, svd, len(svd.sigma), out=points)
+    seconds = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    size = points.numel() * 4
+    return {"seconds": round(seconds, 3), "extra_memory_x_trajectory": round(max(0, peak - base) / size, 3),
+            "trajectory_mb": round(size / 2**20), "source": source}
+
+
+def svd_comparison() -> dict:
+    out = {}
+    for name in SIZES:
+        found = {}
+        for method in ("dense", "gram"):
+            proc = subprocess.run([sys.executable, __file__, "--one", name, method], env=env(), cwd=REPO,
+                                  capture_output=True, text=True)
+            if proc.returncode:
+                sys.exit(f"bench: subspace {name} {method} failed:\n{proc.stderr[-3000:]}")
+            found[method] = json.loads(proc.stdout.strip().splitlines()[-1])
+        found["gram_speedup"] = round(found["dense"]["seconds"] / found["gram"]["seconds"], 1)
+        out[name] = found
+    return out
+
+
+def step_comparison(repeats: int = 6) -> dict:
+    import torch
+
+    from ftgeom import runtime
+    from ftgeom.methods import make_method
+    from ftgeom.models import load_task_model, model_info
+    from ftgeom.subspace.store import random_basis
+    from ftgeom.train.data import collate, load_task
+    from ftgeom.train.loop import logits_of, loss_of, resolve_precision
+
+    runtime.setup(1, 0)
+    data = load_task(DATA / "movie-polarity", model_info(MODEL))
+    batch = collate(data.train, list(range(32)), data.pad_id, data.kind, torch.device("cpu"))
+
+    def model():
+        m = load_task_model(MODEL, data.info, seed=0)
+        m.precision = resolve_precision("auto", torch.device("cpu"))
+        return m
+
+    def timed_steps(step) -> float:
+        step()  # warm-up
+        t0 = time.perf_counter()
+        for _ in range(repeats):
+            step()
+        return (time.perf_counter() - t0) / repeats
+
+    def loop_step(method):
+        trained = method.prepare(model())
+        opt = torch.optim.AdamW(method.parameter_groups(trained, 1e-3, 0.01), fused=True)
+
+        def step():
+            loss_of(logits_of(trained, method, batch), batch["labels"], data.kind).backward()
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+        return step
+
+    def projected_step(d: int):
+        """Gradient projection: train the layer tensors' gradients into z, write θ₀ + Vᵀz back into them."""
+        m = make_method("full").prepare(model())
+        layers = m.layer_map.layers
+        params = dict(m.named_parameters())
+        theta0 = {i: torch.cat([params[n].detach().reshape(-1) for n in names]).clone() for i, names in layers.items()}
+        bases = {i: random_basis(theta0[i].numel(), d, 0, i) for i in layers}
+        z = {i: torch.zeros(d, requires_grad=True) for i in layers}
+        in_layers = {n for names in layers.values() for n in names}
+        opt = torch.optim.AdamW([*[p for n, p in params.items() if n not in in_layers], *z.values()], fused=True)
+
+        def step():
+            loss_of(m({k: v for k, v in batch.items() if k != "labels"}), batch["labels"], data.kind).backward()
+            with torch.no_grad():
+                for i, names in layers.items():
+                    z[i].grad = bases[i] @ torch.cat([params[n].grad.reshape(-1) for n in names])
+                    for n in names:
+                        params[n].grad = None
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            with torch.no_grad():
+                for i, names in layers.items():
+                    flat = theta0[i] + z[i] @ bases[i]
+                    torch.cat([params[n].reshape(-1) for n in names])  # layout check only
+                    offset = 0
+                    for n in names:
+                        k = params[n].numel()
+                        params[n].copy_(flat[offset:offset + k].view_as(params[n]))
+                        offset += k
+        return step
+
+    times = {"full": timed_steps(loop_step(make_method("full")))}
+    for d in (8, 32):
+        times[f"rebuild_d{d}"] = timed_steps(loop_step(make_method("random", seed=0, d=d)))
+        times[f"project_d{d}"] = timed_steps(projected_step(d))
+    return {"seconds_per_step": {k: round(v, 3) for k, v in times.items()},
+            "ratio_to_full": {k: round(v / times["full"], 3) for k, v in times.items() if k != "full"}}
+
+
+def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--one":
+        print(json.dumps(one(sys.argv[2], sys.argv[3])))
+        return
+    need(DATA / "movie-polarity", MODEL)
+    report("subspace", {"svd": svd_comparison(), "step": step_comparison()})
+
+
+if __name__ == "__main__":
+    main()
