@@ -223,21 +223,32 @@ def ia_pairs():
     return ia_plan.pairs(IA) if IA else []
 
 
-def ia_trajectory(model, task):
-    """The traced full run whose trajectory spans the task's subspace (the first traced seed)."""
+def ia_trajectory(model, task, long=False):
+    """The traced full run whose trajectory spans the task's subspace (the first traced seed), or the longer traced
+    run of `intrinsic.long_trace` (its trajectory sits in that job's folder)."""
+    if long:
+        return f"{ia_job_dir(model, task, 'long-trace')}/seed{IA['long_trace']['seed']}.trajectory"
     return final_weights_dir(model, task, "full", FT["trajectory"]["seeds"][0])
 
 
-def ia_subspaces(w):
-    """{name: {"trajectories", "variant"}} of the subspaces one model's runs need."""
-    return {
-        name: {"trajectories": [ia_trajectory(w.model, t) for t in s["tasks"]], "variant": s["variant"]}
-        for name, s in ia_plan.subspaces(IA, w.model).items()
-    }
+def ia_subspace(model, name):
+    """{"trajectories", "variant"} of one subspace."""
+    s = ia_plan.subspaces(IA, model)[name]
+    return {"trajectories": [ia_trajectory(model, t, s["long"]) for t in s["tasks"]], "variant": s["variant"]}
+
+
+def ia_subspace_inputs(w):
+    """What produces a subspace's trajectories: traced runs' folders, or the long-trace job's folder."""
+    paths = ia_subspace(w.model, w.subspace)["trajectories"]
+    return sorted({str(Path(p).parent) if p.endswith(".trajectory") else p for p in paths})
 
 
 def ia_job_dir(model, task, job):
     return f"{R}/intrinsic/{model}/{task}/{job}"
+
+
+def ia_subspace_dir(model, name):
+    return f"{R}/intrinsic/{model}/subspaces/{name}"
 
 
 def ia_outlier_record(model, task):
@@ -248,32 +259,52 @@ def ia_outlier_record(model, task):
 
 def ia_group(w):
     """The members of one paper-A job, as runs of ftgeom.train.run.finetune_runs. Subspace members take the frozen
-    method's spec (embeddings, pooler and head train as in Freeze); zeroed members full fine-tuning's."""
+    method's spec (embeddings, pooler and head train as in Freeze); zeroed and long-trace members full
+    fine-tuning's."""
     runs = []
     for m in ia_plan.jobs(IA, w.model, w.task)[w.job]:
-        base = "full" if m["method"] == "zeroed" else "frozen"
-        spec = train_spec(SimpleNamespace(model=w.model, task=w.task, method=base, seed=m["seed"]))
+        base = "full" if m["method"] in ("zeroed", "full") else "frozen"
+        points = traced_points(w) if m.get("trajectory") else None
+        spec = train_spec(SimpleNamespace(model=w.model, task=w.task, method=base, seed=m["seed"]), points)
         spec.pop("track_features", None)  # paper C's feature tracking: not needed here, and it costs evaluations
         options = dict(m["options"])
         if options.get("subspace"):
-            options["subspace"] = f"{R}/intrinsic/{w.model}/subspaces/{options['subspace']}"
+            options["subspace"] = ia_subspace_dir(w.model, options["subspace"])
         if m["method"] == "zeroed":
             options["source"] = ia_outlier_record(w.model, w.task)
-        spec.update(method=m["method"], method_options=options, paper_a={"run": m["run"], "source": m.get("source")})
+        spec.update(method=m["method"], paper_a={"run": m["run"], "source": m.get("source")})
+        if options:
+            spec["method_options"] = options
+        if m.get("epochs"):
+            spec["epochs"] = m["epochs"]
         if m.get("outliers"):
             spec["outliers"] = m["outliers"]
-        out = f"{ia_job_dir(w.model, w.task, w.job)}/{m['name']}.json"
-        runs.append({"spec": spec, "out": out, "trajectory": None, "name": m["name"]})
+        out = f"{ia_job_dir(w.model, w.task, w.job)}/{m['name']}"
+        runs.append(
+            {
+                "spec": spec,
+                "out": f"{out}.json",
+                "trajectory": m.get("trajectory") and f"{out}.trajectory",
+                "name": m["name"],
+            }
+        )
     return runs
 
 
 def ia_job_inputs(w):
-    """A zeroed job needs the headline job whose run's outliers it zeroes (its folder: the job's output)."""
-    return [ia_job_dir(w.model, w.task, "intrinsic")] if w.job == "zeroed" else []
+    """The subspaces a job's members train in; a zeroed job also needs the headline job whose run's outliers it
+    zeroes (its folder: that job's output)."""
+    members = ia_plan.jobs(IA, w.model, w.task)[w.job]
+    out = sorted({ia_subspace_dir(w.model, m["subspace"]["name"]) for m in members if m.get("subspace")})
+    return out + ([ia_job_dir(w.model, w.task, "intrinsic")] if w.job == "zeroed" else [])
 
 
 def ia_run_dirs():
     return [ia_job_dir(m, t, job) for m, t in ia_pairs() for job in ia_plan.jobs(IA, m, t)]
+
+
+def ia_subspace_dirs():
+    return [ia_subspace_dir(m, name) for m in (IA or {}).get("models", {}) for name in ia_plan.subspaces(IA, m)]
 
 
 # --- paper

@@ -1,18 +1,18 @@
 # Stage intrinsic (paper A, arXiv 2305.17446): the SVD of each traced full run's trajectory per encoder layer (one
-# job per model: a few seconds per task), then fine-tuning in those subspaces and in random ones (one job per
+# job per subspace: a few seconds each, and a new subspace leaves the others alone), then fine-tuning in those subspaces and in random ones (one job per
 # (model, task, job) running its members: see ftgeom.subspace.plan), then the report: Table 1, the dimension and
 # variant ablations, outlier dimensions, transfer and the unified subspace, claim rows.
 
 
-rule intrinsic_subspaces:
+rule intrinsic_subspace:
     input:
-        lambda w: sorted({p for s in ia_subspaces(w).values() for p in s["trajectories"]}),
+        ia_subspace_inputs,
     output:
-        directory(f"{R}/intrinsic/{{model}}/subspaces"),
+        directory(f"{R}/intrinsic/{{model}}/subspaces/{{subspace}}"),
     log:
-        f"{R}/logs/intrinsic/{{model}}/subspaces.log",
+        f"{R}/logs/intrinsic/{{model}}/subspaces/{{subspace}}.log",
     benchmark:
-        f"{R}/benchmarks/intrinsic/{{model}}/subspaces.tsv"
+        f"{R}/benchmarks/intrinsic/{{model}}/subspaces/{{subspace}}.tsv"
     conda:
         "../envs/ftgeom.yaml"
     threads: res("report", "threads")
@@ -20,9 +20,9 @@ rule intrinsic_subspaces:
         mem_mb=res("finetune", "mem_mb"),
         runtime=res("report", "runtime"),
     params:
-        subspaces=lambda w: json_arg(ia_subspaces(w)),
+        subspace=lambda w: json_arg(ia_subspace(w.model, w.subspace)),
     shell:
-        "python -m ftgeom.stages.intrinsic_subspaces --subspaces {params.subspaces} --out {output}"
+        "python -m ftgeom.stages.intrinsic_subspace --subspace {params.subspace} --out {output}"
         " --threads {threads} > {log} 2>&1"
 
 
@@ -30,8 +30,7 @@ rule intrinsic_finetune:
     input:
         data=task_data,
         model=rules.prepare_model.output[0],
-        subspaces=rules.intrinsic_subspaces.output[0],
-        source=ia_job_inputs,
+        needs=ia_job_inputs,
     output:
         directory(f"{R}/intrinsic/{{model}}/{{task}}/{{job}}"),
     log:
@@ -39,7 +38,7 @@ rule intrinsic_finetune:
     benchmark:
         f"{R}/benchmarks/intrinsic/{{model}}/{{task}}/{{job}}.tsv"
     wildcard_constraints:
-        job=r"(intrinsic|random|transfer|zeroed)[a-z0-9-]*",
+        job=r"(intrinsic|random|transfer|zeroed|long-trace)[a-z0-9-]*",
     conda:
         "../envs/ftgeom.yaml"
     threads: res("finetune", "threads")
@@ -58,7 +57,7 @@ rule intrinsic_finetune:
 rule intrinsic_report:
     input:
         runs=ia_run_dirs(),
-        subspaces=[f"{R}/intrinsic/{m}/subspaces" for m in (IA or {}).get("models", {})],
+        subspaces=ia_subspace_dirs(),
         baselines=[
             f"{R}/finetune/{m}/{t}/{me}/seed{s}/metrics.json"
             for m, t in ia_pairs()
@@ -68,7 +67,9 @@ rule intrinsic_report:
     output:
         claims=report(f"{R}/claims/paper_a.csv", caption="../report/paper_a_claims.rst", category="Paper A"),
         table1=report(f"{R}/tables/paper_a_table1.csv", caption="../report/paper_a_table1.rst", category="Paper A"),
-        tables=[f"{R}/tables/paper_a_{t}.csv" for t in ("runs", "ablation", "outliers", "unified", "transfer", "cosine")],
+        tables=[
+            f"{R}/tables/paper_a_{t}.csv" for t in ("runs", "ablation", "outliers", "unified", "transfer", "cosine")
+        ],
         tex=[f"{R}/tables/paper_a_{t}.tex" for t in ("table1", "ablation", "outliers", "unified", "numbers")],
         figures=report(
             directory(f"{R}/figures/paper_a"),

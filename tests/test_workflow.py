@@ -56,6 +56,14 @@ def test_head_probe_config_errors_are_named(tmp_path):
     _fails_fast_naming(tmp_path, lambda c: c["head_probe"].update(seeds=[0, 9]), "head_probe.seeds[1]")
 
 
+def test_intrinsic_config_errors_are_named(tmp_path):
+    _fails_fast_naming(tmp_path, lambda c: c["intrinsic"]["models"].update({"tiny-bert": ["digits"]}),
+                       "intrinsic.models.tiny-bert[0]", "not a fine-tuned pair")
+    _fails_fast_naming(tmp_path, lambda c: c["intrinsic"]["ablation"].update(d=[1, 64]), "intrinsic.ablation.d[1]",
+                       "exceeds")
+    _fails_fast_naming(tmp_path, lambda c: c["intrinsic"].update(variant="mean"), "intrinsic.variant")
+
+
 def test_paper_config_builds_its_dag_offline(tmp_path):
     proc = run_snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / "paper.yaml"))
     assert proc.returncode == 0, proc.stdout[-3000:]
@@ -67,6 +75,10 @@ def test_paper_config_builds_its_dag_offline(tmp_path):
     # paper C: ResNet-50 on CIFAR-10/STL10 and BERT-base on SST-2/MRPC, one fine-tuning job per seed
     assert counts["head_features"] == "4" and counts["head_probe"] == "4" and counts["head_finetune"] == "12"
     assert counts["head_probe_report"] == "1" and counts["head_linear_model"] == "1"
+    # paper A, per text model: 8 tasks x (intrinsic, random, transfer); MRPC and RTE's ablations (d 8, 16; updates,
+    # centred; the other scaling); the zeroed runs of the 4 outlier tasks
+    assert counts["intrinsic_subspaces"] == "2" and counts["intrinsic_report"] == "1"
+    assert counts["intrinsic_finetune"] == str(2 * (8 * 3 + 2 * 5 + 4)), counts
 
 
 def test_finetune_jobs_group_the_seeds_or_not(tmp_path):
@@ -169,6 +181,43 @@ def test_smoke_dag_paper_c_outputs(smoke_local):
                  "linear_model"):
         assert (res / "figures" / "paper_c" / f"{name}.pdf").stat().st_size > 5_000, name
     assert not (res / "state" / "head_probe").exists() or not any((res / "state" / "head_probe").rglob("*.pt"))
+
+
+def test_smoke_dag_paper_a_outputs(smoke_local):
+    from ftgeom.claims import COLUMNS
+    from ftgeom.subspace.plan import jobs
+
+    res = smoke_local / "results"
+    ia = yaml.safe_load(SMOKE.read_text())["intrinsic"]
+    claims = pd.read_csv(res / "claims" / "paper_a.csv")
+    assert tuple(claims.columns) == COLUMNS and set(claims["claim_id"]) == {"A1", "A2", "A3", "A4", "A5", "A6"}
+    assert (claims.loc[claims["n"] < 3, "verdict"] == "inconclusive").all()
+    runs = pd.read_csv(res / "tables" / "paper_a_runs.csv")
+    for model, tasks in ia["models"].items():
+        for task in tasks:
+            for job, members in jobs({**ia, "d": 2, "variant": "raw", "scaled": False, "lr": ia["lr"],
+                                      "init_scale": 0.0, "copies": 16, "form": "mean", "basis_seed": 0},
+                                     model, task).items():
+                records = sorted((res / "intrinsic" / model / task / job).glob("*.json"))
+                assert [r.stem for r in records] == sorted(m["name"] for m in members), (task, job)
+    headline = runs[runs["run"] == "intrinsic"]
+    assert len(headline) == len(ia["seeds"]) * sum(map(len, ia["models"].values()))
+    assert (runs.loc[runs["run"] == "intrinsic", "trainable_fraction"] < 1).all()
+    # transfer: every ordered pair of the two tasks, and the unified / zero-shot subspaces on each
+    assert len(pd.read_csv(res / "tables" / "paper_a_transfer.csv")) == 2 * len(ia["transfer"]["seeds"])
+    rec = json.loads((res / "intrinsic" / "tiny-bert" / "movie-polarity" / "intrinsic" / "seed1.json").read_text())
+    assert rec["outliers"]["count"] == sum(len(p) for p in rec["outliers"]["positions"].values()) > 0
+    zeroed = json.loads((res / "intrinsic" / "tiny-bert" / "movie-polarity" / "zeroed" / "outliers-seed1.json")
+                        .read_text())
+    assert zeroed["zeroed_positions"] == rec["outliers"]["count"]
+    spectrum = json.loads((res / "intrinsic" / "tiny-bert" / "subspaces" / "movie-polarity-raw" / "spectrum.json")
+                          .read_text())
+    assert all(abs(layer["explained"][-1] - 1) < 1e-9 for layer in spectrum["layers"].values())
+    for name in ("table1", "ablation", "outliers", "unified", "numbers"):
+        assert (res / "tables" / f"paper_a_{name}.tex").stat().st_size > 100, name
+    for name in ("spectrum", "table1", "d_ablation", "transfer", "coordinate_cosine", "outlier_spikes", "outliers"):
+        assert (res / "figures" / "paper_a" / f"{name}.pdf").stat().st_size > 5_000, name
+    assert not (res / "state" / "intrinsic").exists() or not any((res / "state" / "intrinsic").rglob("*.json"))
 
 
 def test_smoke_dag_ends_in_the_paper_and_a_report(smoke_local, tmp_path):

@@ -138,11 +138,12 @@ def _check_intrinsic(config: dict) -> None:
         if not any(task in tasks for tasks in ia["models"].values()):
             raise ConfigError(f"config error: intrinsic.ablation.tasks[{i}]: '{task}' is not a task of "
                               "intrinsic.models")
+    for part in ("outliers", "long_trace"):
+        for i, task in enumerate((ia.get(part) or {}).get("tasks", [])):
+            if not any(task in tasks for tasks in ia["models"].values()):
+                raise ConfigError(f"config error: intrinsic.{part}.tasks[{i}]: '{task}' is not a task of "
+                                  "intrinsic.models")
     outliers = ia.get("outliers") or {}
-    for i, task in enumerate(outliers.get("tasks", [])):
-        if not any(task in tasks for tasks in ia["models"].values()):
-            raise ConfigError(f"config error: intrinsic.outliers.tasks[{i}]: '{task}' is not a task of "
-                              "intrinsic.models")
     if outliers.get("tasks") and not outliers.get("seeds"):
         raise ConfigError("config error: intrinsic.outliers.seeds: needed when intrinsic.outliers.tasks is set")
     if outliers.get("source_seed", ia.get("seeds", [1])[0]) not in ia.get("seeds", [1, 2, 3, 4, 5]):

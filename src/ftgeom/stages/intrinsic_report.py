@@ -22,7 +22,7 @@ TEX = ("table1", "ablation", "outliers", "unified", "numbers")
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", nargs="+", required=True, help="intrinsic_finetune output folders")
-    ap.add_argument("--subspaces", nargs="+", required=True, help="intrinsic_subspaces output folders")
+    ap.add_argument("--subspaces", nargs="+", required=True, help="intrinsic_subspace output folders")
     ap.add_argument("--baselines", nargs="+", required=True, help="the foundation's full and frozen runs")
     ap.add_argument("--settings", required=True, help="the config's intrinsic section as JSON")
     for name in ("claims", "tables", "figures"):

@@ -120,7 +120,8 @@ def label(run: str, headline: dict) -> str:
     what = run[len("intrinsic-"):]
     if what.startswith("d") and what[1:].isdigit():
         return f"d={what[1:]}"
-    return {"scaled": "basis scaled by Σ", "plain": "plain basis"}.get(what, f"trajectory: {what}")
+    return {"scaled": "basis scaled by Σ", "plain": "plain basis",
+            "long": "subspace of a longer traced run"}.get(what, f"trajectory: {what}")
 
 
 def claim_rows(runs: pd.DataFrame, headline: dict, config: str) -> list[dict]:

@@ -10,30 +10,30 @@ from ftgeom.paper.macros import define
 from ftgeom.provenance import read_json
 
 
-def spectra(subspace_roots: list[str]) -> pd.DataFrame:
-    """One row per (subspace, layer, k): the share of the trajectory matrix's energy outside its top k directions."""
+def spectra(subspace_dirs: list[str]) -> pd.DataFrame:
+    """One row per (subspace, layer, k): the share of the trajectory matrix's energy outside its top k directions.
+    `source`: what the subspace stacks (a task, `<task>-long`, `unified`, `unified-minus-<task>`)."""
     rows = []
-    for root in map(Path, subspace_roots):
-        for meta_file in sorted(root.glob("*/spectrum.json")):
-            meta = read_json(meta_file)
-            task = meta_file.parent.name.rsplit("-", 1)[0]
-            for layer, spec in meta["layers"].items():
-                for k, share in enumerate(spec["explained"], start=1):
-                    rows.append({"model": root.parent.name, "task": task, "variant": meta["variant"],
-                                 "layer": int(layer), "k": k, "explained": share, "outside": max(0.0, 1 - share)})
+    for path in map(Path, subspace_dirs):
+        meta = read_json(path / "spectrum.json")
+        source = path.name.rsplit("-", 1)[0]
+        for layer, spec in meta["layers"].items():
+            for k, share in enumerate(spec["explained"], start=1):
+                rows.append({"model": path.parent.parent.name, "task": source, "variant": meta["variant"],
+                             "layer": int(layer), "k": k, "explained": share, "outside": max(0.0, 1 - share)})
     return pd.DataFrame(rows)
 
 
-def layernorm_scales(subspace_roots: list[str]) -> list:
+def layernorm_scales(subspace_dirs: list[str]) -> list:
     """The pretrained model's LayerNorm scales γ per encoder layer, read from the start θ₀ of one trajectory."""
     from ftgeom.train.trajectory import load_layer, unflatten
 
-    metas = [m for root in map(Path, subspace_roots) for m in sorted(root.glob("*/spectrum.json"))]
-    if not metas:
+    if not subspace_dirs:
         return []
-    trajectory = read_json(metas[0])["trajectories"][0]
+    meta = read_json(Path(subspace_dirs[0]) / "spectrum.json")
+    trajectory = meta["trajectories"][0]
     out = []
-    for layer in sorted(int(k) for k in read_json(metas[0])["layers"]):
+    for layer in sorted(int(k) for k in meta["layers"]):
         _, theta0 = load_layer(trajectory, layer)
         out += [w.numpy() for n, w in unflatten(trajectory, layer, theta0).items() if n.endswith("LayerNorm.weight")]
     return out
@@ -62,9 +62,19 @@ def macros(settings: dict, runs: pd.DataFrame, gaps: pd.DataFrame, ablation: pd.
     }
     for run in ("full", "frozen", "random", "intrinsic"):
         values[f"a avg {run}"] = f"{avg.get(run, float('nan')):.1f}"
-    for variant, sub in spec[spec["k"] == 1].groupby("variant"):
+    first = spec[spec["k"] == 1]
+    own = first[~first["task"].str.contains("unified") & ~first["task"].str.endswith("-long")]
+    for variant, sub in own.groupby("variant"):
         values[f"a top share {variant}"] = f"{100 * sub['explained'].mean():.1f}%"
         values[f"a top share min {variant}"] = f"{100 * sub['explained'].min():.1f}%"
+    long = first[first["task"].str.endswith("-long")]
+    if len(long) and settings.get("long_trace"):
+        task = long["task"].iloc[0][:-len("-long")]
+        values.update({"a long task": task, "a long epochs": settings["long_trace"]["epochs"]})
+        for variant, sub in long.groupby("variant"):
+            short = own[(own["task"] == task) & (own["variant"] == variant)]["explained"]
+            values[f"a long top share {variant}"] = f"{100 * sub['explained'].mean():.1f}%"
+            values[f"a short top share {variant}"] = f"{100 * short.mean():.1f}%"
     if not ablation.empty:
         means = ablation.groupby("label")["vs_headline"].mean()
         values["a ablation rows"] = _listing(f"{k}: {v:+.1f}" for k, v in means.items() if not k.startswith("headline"))

@@ -9,6 +9,7 @@ members (a member: one seed of one configuration):
 - `intrinsic-{variant}`: the subspace of another trajectory matrix (updates, centred);
 - `intrinsic-scaled` (or `intrinsic-plain` when the headline is scaled): the other basis scaling;
 - `transfer`: the subspace of every other task, the unified subspace, the zero-shot one (`transfer.seeds`);
+- `long-trace`, `intrinsic-long`: a full run `long_trace.epochs` long, traced, and the headline runs in its subspace;
 - `zeroed`: full fine-tuning with the outlier positions of the headline run of `outliers.source_seed` set to zero
   and kept there, against as many random positions (one draw per seed), on the outlier tasks (paper A's Table 3).
 """
@@ -33,8 +34,10 @@ def _member(ia: dict, run: str, kind: str, seed: int, d: int | None = None, subs
             "seed": seed, "subspace": subspace}
 
 
-def _own(task: str, variant: str) -> dict:
-    return {"name": subspace_name(task, variant), "tasks": [task], "variant": variant}
+def _own(task: str, variant: str, long: bool = False) -> dict:
+    """A task's own subspace: of its traced run's trajectory, or (`long`) of the longer traced run's."""
+    source = f"{task}-long" if long else task
+    return {"name": subspace_name(source, variant), "tasks": [task], "variant": variant, "long": long}
 
 
 def jobs(ia: dict, model: str, task: str) -> dict[str, list[dict]]:
@@ -62,6 +65,12 @@ def jobs(ia: dict, model: str, task: str) -> dict[str, list[dict]]:
             name = "intrinsic-plain" if ia["scaled"] else "intrinsic-scaled"
             out[name] = [_member(ia, name, "intrinsic", s, subspace=own, scaled=not ia["scaled"], source=task)
                          for s in variant_seeds]
+    lt = ia.get("long_trace") or {}
+    if task in lt.get("tasks", []):
+        out["long-trace"] = [{"name": f"seed{lt['seed']}", "run": "long-trace", "method": "full", "seed": lt["seed"],
+                              "options": {}, "epochs": lt["epochs"], "trajectory": True}]
+        out["intrinsic-long"] = [_member(ia, "intrinsic-long", "intrinsic", s, subspace=_own(task, variant, True),
+                                         source=task) for s in lt.get("seeds", ab.get("seeds", ia["seeds"]))]
     tr = ia.get("transfer") or {}
     if tr.get("seeds") and len(tasks) > 1:
         members = []
@@ -101,7 +110,10 @@ def subspaces(ia: dict, model: str) -> dict[str, dict]:
         for members in jobs(ia, model, task).values():
             for m in members:
                 if m.get("subspace"):
-                    out[m["subspace"]["name"]] = {k: m["subspace"][k] for k in ("tasks", "variant")}
+                    out[m["subspace"]["name"]] = {k: m["subspace"].get(k, False) for k in ("tasks", "variant", "long")}
+                if m["run"] == "long-trace":  # its spectrum of updates too: does a longer run change the spectrum?
+                    other = _own(task, "updates", long=True)
+                    out[other["name"]] = {k: other[k] for k in ("tasks", "variant", "long")}
     return out
 
 
