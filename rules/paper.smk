@@ -6,6 +6,7 @@ rule paper_inputs:
     input:
         claims=paper_claim_files(),
         finetune=rules.finetune_table.output.csv,
+        paper_a=rules.intrinsic_report.output.table1 if IA else [],
     output:
         claims=report(f"{R}/claims.csv", caption="../report/claims.rst", category="Verdicts"),
         generated=directory(f"{R}/paper/generated"),
@@ -21,12 +22,13 @@ rule paper_inputs:
         mem_mb=res("report", "mem_mb"),
         runtime=res("report", "runtime"),
     params:
+        paper_a=lambda w, input: f"--paper-a {input.paper_a}" if IA else "",
         config=json_arg(paper_settings()),
         text_models=json_arg(text_models()),
         readme=str(Path(workflow.basedir) / "README.md"),
     shell:
         "python -m ftgeom.stages.paper_inputs --claims-files {input.claims} --finetune {input.finetune}"
-        " --config {params.config} --text-models {params.text_models} --claims {output.claims}"
+        " {params.paper_a} --config {params.config} --text-models {params.text_models} --claims {output.claims}"
         " --generated {output.generated} --readme-block {output.readme} --readme {params.readme} > {log} 2>&1"
 
 

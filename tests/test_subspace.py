@@ -170,3 +170,29 @@ def test_zeroed_positions_stay_zero_while_training(keyword_task, tiny_model, tmp
                  for i, names in trained.layer_map.layers.items()}
         assert all((after[i][zero[i]] == 0).all() for i in zero), {i: after[i][zero[i]] for i in zero}
         assert not torch.equal(after[0], flat[0]), "the other positions did train"
+
+
+def test_plan_pairs_transfer_and_leaves_the_target_out_of_its_zero_shot_subspace():
+    from ftgeom.subspace.plan import jobs, subspaces
+
+    ia = {"models": {"m": ["a", "b", "c"]}, "d": 8, "variant": "raw", "scaled": False, "seeds": [1, 2],
+          "lr": {"intrinsic": 0.03, "random": 1.0}, "init_scale": 0.0, "copies": 16, "form": "mean", "basis_seed": 0,
+          "ablation": {"tasks": ["a"], "seeds": [1], "d": [4, 8], "variants": ["raw", "centred"], "scaling": True},
+          "outliers": {"tasks": ["a"], "sigma": 3.0, "seeds": [1, 2]}, "transfer": {"seeds": [1]},
+          "long_trace": {"tasks": ["a"], "epochs": 5, "seed": 0}}
+    a = jobs(ia, "m", "a")
+    assert set(a) == {"intrinsic", "random", "intrinsic-d4", "intrinsic-centred", "intrinsic-scaled", "transfer",
+                      "zeroed", "long-trace", "intrinsic-long"}  # d = 8 and raw are the headline itself
+    transfer = {m["name"]: m for m in a["transfer"]}
+    assert sorted(n for n in transfer if n.startswith("from-")) == ["from-b-seed1", "from-c-seed1"]
+    assert transfer["from-b-seed1"]["subspace"]["tasks"] == ["b"]
+    assert transfer["unified-seed1"]["subspace"]["tasks"] == ["a", "b", "c"]
+    assert transfer["zeroshot-seed1"]["subspace"]["tasks"] == ["b", "c"]
+    assert [(m["options"]["positions"], m["options"]["draw"], m["seed"]) for m in a["zeroed"]] == [
+        ("outliers", 0, 1), ("outliers", 0, 2), ("random", 1, 1), ("random", 2, 2)]
+    assert all(m["outliers"]["draws"] == 2 for m in a["intrinsic"])
+    assert "outliers" not in jobs(ia, "m", "b")["intrinsic"][0]
+    assert a["long-trace"][0]["epochs"] == 5 and a["intrinsic-long"][0]["subspace"]["long"]
+    names = subspaces(ia, "m")
+    assert {"a-raw", "b-raw", "c-raw", "a-centred", "unified-raw", "unified-minus-a-raw", "a-long-raw",
+            "a-long-updates"} <= set(names)

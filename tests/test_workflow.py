@@ -76,9 +76,11 @@ def test_paper_config_builds_its_dag_offline(tmp_path):
     assert counts["head_features"] == "4" and counts["head_probe"] == "4" and counts["head_finetune"] == "12"
     assert counts["head_probe_report"] == "1" and counts["head_linear_model"] == "1"
     # paper A, per text model: 8 tasks x (intrinsic, random, transfer); MRPC and RTE's ablations (d 8, 16; updates,
-    # centred; the other scaling); the zeroed runs of the 4 outlier tasks
-    assert counts["intrinsic_subspaces"] == "2" and counts["intrinsic_report"] == "1"
-    assert counts["intrinsic_finetune"] == str(2 * (8 * 3 + 2 * 5 + 4)), counts
+    # centred; the other scaling) and long traced runs (the run, then intrinsic in its subspace); the zeroed runs of
+    # the 4 outlier tasks. Subspaces: 8 own, MRPC/RTE's updates and centred, their long runs' raw and updates, the
+    # unified one and 8 zero-shot ones
+    assert counts["intrinsic_report"] == "1" and counts["intrinsic_subspace"] == str(2 * (8 + 4 + 4 + 1 + 8))
+    assert counts["intrinsic_finetune"] == str(2 * (8 * 3 + 2 * 5 + 2 * 2 + 4)), counts
 
 
 def test_finetune_jobs_group_the_seeds_or_not(tmp_path):

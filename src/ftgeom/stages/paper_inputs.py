@@ -18,6 +18,7 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--claims-files", nargs="*", default=[], help="results/claims/paper_*.csv of the landed stages")
     ap.add_argument("--finetune", required=True, type=Path, help="tables/finetune.csv (Full and Freeze)")
+    ap.add_argument("--paper-a", type=Path, help="tables/paper_a_table1.csv (Random and Intrinsic), when paper A ran")
     ap.add_argument("--config", required=True, help="the config slices the prose cites (JSON)")
     ap.add_argument("--text-models", required=True, help="JSON list: models run on text tasks")
     ap.add_argument("--claims", required=True, type=Path)
@@ -30,7 +31,7 @@ def main(argv=None) -> None:
 
     claims, stale = write_inputs(args.claims_files, args.finetune, json.loads(args.config),
                                  json.loads(args.text_models), args.config_name, args.claims, args.generated,
-                                 args.readme_block, args.readme)
+                                 args.readme_block, args.readme, paper_a_csv=args.paper_a)
     print(claims.groupby(["paper", "verdict"]).size().to_string())
     if stale:
         print("WARNING: README.md's results block differs from this default run's; to update it: make readme")

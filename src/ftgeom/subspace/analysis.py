@@ -46,7 +46,8 @@ def table1(runs: pd.DataFrame) -> pd.DataFrame:
            .agg(["mean", "std", "count"]).reset_index().assign(task="average"))
     out = pd.concat([per, avg], ignore_index=True)
     out["run"] = pd.Categorical(out["run"], TABLE1)
-    return out.sort_values(["model", "task", "run"]).reset_index(drop=True)
+    out["last"] = out["task"] == "average"
+    return out.sort_values(["model", "last", "task", "run"]).drop(columns="last").reset_index(drop=True)
 
 
 def gaps(runs: pd.DataFrame) -> pd.DataFrame:

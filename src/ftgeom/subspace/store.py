@@ -75,10 +75,16 @@ def subspace_basis(subspace_dir: str | Path, d: int, scaled: bool = False) -> di
     out = {}
     for layer, svd in svds.items():
         points, theta0 = stacked_points(meta["trajectories"], layer)
-        vt = basis(points, theta0, svd, d, out=points)
+        # A trajectory may span fewer than d directions (its last steps, at a learning rate decayed to ~0, barely
+        # move): the missing rows are zero, so their coordinates never move, and the layer uses its rank.
+        k = min(d, len(svd.sigma))
+        if k < d:
+            print(f"layer {layer}: the trajectory spans {k} < d = {d} directions; using {k}", flush=True)
+        vt = basis(points, theta0, svd, k, out=points)
         if scaled:
-            vt = vt * (svd.sigma[:d] / svd.sigma[0]).to(vt.dtype)[:, None]
-        out[layer] = vt.clone() if vt.data_ptr() == points.data_ptr() and d < len(points) else vt
+            vt = vt * (svd.sigma[:k] / svd.sigma[0]).to(vt.dtype)[:, None]
+        vt = vt.clone() if vt.data_ptr() == points.data_ptr() and k < len(points) else vt
+        out[layer] = torch.cat([vt, vt.new_zeros(d - k, vt.shape[1])]) if k < d else vt
     return out
 
 
