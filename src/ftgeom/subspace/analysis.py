@@ -110,7 +110,19 @@ def ablation(runs: pd.DataFrame, headline: dict) -> pd.DataFrame:
         rows.append({"model": model, "task": task, "run": run, "label": label(run, headline), "mean": r["score"].mean(),
                      "std": r["score"].std(), "seeds": len(r),
                      "vs_headline": float(np.mean(diff)) if len(diff) else 0.0})
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows, columns=["model", "task", "run", "label", "mean", "std", "seeds", "vs_headline"])
+    return out.sort_values(["model", "task", "run"], key=lambda c: c.map(_ablation_order) if c.name == "run" else c,
+                           ignore_index=True)
+
+
+def _ablation_order(run: str) -> tuple:
+    """The headline first, then d ascending, then the other ablations by name."""
+    what = run[len("intrinsic-"):]
+    if run == "intrinsic":
+        return (0, 0, "")
+    if what.startswith("d") and what[1:].isdigit():
+        return (1, int(what[1:]), "")
+    return (2, 0, what)
 
 
 def label(run: str, headline: dict) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -14,16 +15,23 @@ LABELS = {"full": "Full", "frozen": "Freeze", "random": "Random", "intrinsic": "
 
 
 def spectrum(spectra: pd.DataFrame, out: Path) -> None:
-    """Energy outside the top-k directions (1 − explained variance, log scale) against k, per trajectory matrix."""
+    """Energy outside the top-k directions (1 − explained variance, log scale) against k, per trajectory matrix;
+    one line per (task, layer); the tasks' own subspaces (and the longer traced run), not the stacked ones."""
     import seaborn as sns
 
-    variants = list(dict.fromkeys(spectra["variant"]))
-    fig, axes = style.subplots(len(variants))
+    own = spectra[~spectra["task"].str.startswith("unified") & (spectra["outside"] > 0)]
+    variants = list(dict.fromkeys(own["variant"]))
+    tasks = list(dict.fromkeys(own["task"]))
+    palette = dict(zip(tasks, style.colors(len(tasks))))
+    fig, axes = style.subplots(len(variants), panel_height=2.6)
+    fig.subplots_adjust(hspace=0.45)
     for ax, variant in zip(axes, variants):
-        sub = spectra[(spectra["variant"] == variant) & (spectra["outside"] > 0)]
-        sns.lineplot(sub, x="k", y="outside", hue="task", units="layer", estimator=None, lw=0.8, alpha=0.7, ax=ax,
-                     legend=ax is axes[0])
+        sns.lineplot(own[own["variant"] == variant], x="k", y="outside", hue="task", palette=palette, units="layer",
+                     estimator=None, lw=0.8, alpha=0.7, ax=ax, legend=False)
         ax.set(yscale="log", xlabel="directions k", ylabel="energy outside top k", title=f"trajectory: {variant}")
+    handles = [plt.Line2D([], [], color=palette[t], label=t) for t in tasks]
+    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=min(4, len(tasks)),
+               frameon=False, fontsize=7)
     style.save(fig, out / "spectrum")
 
 
@@ -106,8 +114,10 @@ def transfer_heatmaps(transfer: pd.DataFrame, out: Path) -> None:
         grid = transfer.pivot_table(index="source", columns="target", values=column, aggfunc="mean")
         sns.heatmap(grid, annot=True, fmt=".1f", cmap=cmap, center=0 if cmap == "vlag" else None, cbar=False,
                     annot_kws={"size": 6}, ax=ax)
-        ax.set(title=title, xlabel="trained on (target)", ylabel="subspace of (source)")
+        ax.set(title=title, xlabel="trained on (target)", ylabel="subspace of (source)" if ax is axes[0] else "")
         ax.tick_params(axis="x", rotation=30)
+    axes[1].set_yticklabels([])  # the same rows as on the left
+    fig.subplots_adjust(wspace=0.08)
     style.save(fig, out / "transfer")
 
 
@@ -131,7 +141,7 @@ def outlier_spikes(hidden: pd.DataFrame, features: list[int], hidden_size: int, 
         counts = hidden[hidden["task"] == task].groupby("hidden_index")["count"].sum()
         full = np.zeros(hidden_size)
         full[counts.index.to_numpy()] = counts.to_numpy()
-        ax.bar(np.arange(hidden_size), full, width=1.0, color=style.colors(1)[0])
+        ax.vlines(np.arange(hidden_size), 0, full, color=style.colors(1)[0], lw=0.9)
         for f in features:
             ax.axvline(f, color="red", lw=0.6, ls=":", alpha=0.7)
         ax.set(title=task, xlabel="hidden dimension", ylabel="outlier entries", xlim=(0, hidden_size))

@@ -65,7 +65,8 @@ def macros(settings: dict, runs: pd.DataFrame, gaps: pd.DataFrame, ablation: pd.
     first = spec[spec["k"] == 1]
     own = first[~first["task"].str.contains("unified") & ~first["task"].str.endswith("-long")]
     for variant, sub in own.groupby("variant"):
-        values[f"a top share {variant}"] = f"{100 * sub['explained'].mean():.1f}%"
+        digits = 4 if variant == "raw" else 1  # the raw matrix's top direction (θ₀) holds all but ~1e-5 of it
+        values[f"a top share {variant}"] = f"{100 * sub['explained'].mean():.{digits}f}%"
         values[f"a top share min {variant}"] = f"{100 * sub['explained'].min():.1f}%"
     long = first[first["task"].str.endswith("-long")]
     if len(long) and settings.get("long_trace"):
@@ -73,8 +74,9 @@ def macros(settings: dict, runs: pd.DataFrame, gaps: pd.DataFrame, ablation: pd.
         values.update({"a long task": task, "a long epochs": settings["long_trace"]["epochs"]})
         for variant, sub in long.groupby("variant"):
             short = own[(own["task"] == task) & (own["variant"] == variant)]["explained"]
-            values[f"a long top share {variant}"] = f"{100 * sub['explained'].mean():.1f}%"
-            values[f"a short top share {variant}"] = f"{100 * short.mean():.1f}%"
+            digits = 4 if variant == "raw" else 1
+            values[f"a long top share {variant}"] = f"{100 * sub['explained'].mean():.{digits}f}%"
+            values[f"a short top share {variant}"] = f"{100 * short.mean():.{digits}f}%"
     if not ablation.empty:
         means = ablation.groupby("label")["vs_headline"].mean()
         values["a ablation rows"] = _listing(f"{k}: {v:+.1f}" for k, v in means.items() if not k.startswith("headline"))
