@@ -90,7 +90,7 @@ rule intrinsic_report:
         runtime=res("report", "runtime"),
     params:
         settings=lambda w: json_arg(IA),
-        tables=f"{R}/tables",
+        tables=lambda w, output: str(Path(output.table1).parent),
     shell:
         "python -m ftgeom.stages.intrinsic_report --runs {input.runs} --subspaces {input.subspaces}"
         " --baselines {input.baselines} --settings {params.settings} --claims {output.claims}"
