@@ -83,16 +83,23 @@ def _check_references(config: dict) -> None:
                           "task in finetune.tasks")
 
 
+def _check_pairs(section: str, models: dict[str, list[str]], pairs: list[tuple[str, str]]) -> None:
+    """Every (model, task) a paper section names must be one the shared stage fine-tunes."""
+    for model, tasks in models.items():
+        for i, task in enumerate(tasks):
+            if (model, task) not in pairs:
+                raise ConfigError(f"config error: {section}.models.{model}[{i}]: ({model}, {task}) is not a "
+                                  "fine-tuned pair (see finetune.models, finetune.tasks)")
+
+
 def _check_head_probe(config: dict) -> None:
     hp, ft = config["head_probe"], config["finetune"]
     pairs = finetune_pairs(config)
     if "full" not in ft["methods"]:
         raise ConfigError("config error: head_probe: needs method 'full' in finetune.methods (τ = 0 is that run)")
+    _check_pairs("head_probe", hp["models"], pairs)
     for model, tasks in hp["models"].items():
         for i, task in enumerate(tasks):
-            if (model, task) not in pairs:
-                raise ConfigError(f"config error: head_probe.models.{model}[{i}]: ({model}, {task}) is not a fine-tuned "
-                                  f"pair (see finetune.models, finetune.tasks)")
             if config["tasks"][task].get("metric") in ("pearson", "spearman", "mse"):
                 raise ConfigError(f"config error: head_probe.models.{model}[{i}]: '{task}' is a regression task; head "
                                   "probing needs a classification task")
@@ -128,11 +135,7 @@ def _check_intrinsic(config: dict) -> None:
             raise ConfigError(f"config error: intrinsic: needs method '{method}' in finetune.methods (Table 1's rows)")
     if not ft.get("trajectory", {}).get("seeds", [0]):
         raise ConfigError("config error: intrinsic: needs a traced seed in finetune.trajectory.seeds")
-    for model, tasks in ia["models"].items():
-        for i, task in enumerate(tasks):
-            if (model, task) not in pairs:
-                raise ConfigError(f"config error: intrinsic.models.{model}[{i}]: ({model}, {task}) is not a fine-tuned "
-                                  f"pair (see finetune.models, finetune.tasks)")
+    _check_pairs("intrinsic", ia["models"], pairs)
     ablation = ia.get("ablation") or {}
     for i, task in enumerate(ablation.get("tasks", [])):
         if not any(task in tasks for tasks in ia["models"].values()):
