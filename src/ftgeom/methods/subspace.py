@@ -8,7 +8,7 @@ The ensemble of paper A's Eq. 4, θ = θ₀ + V·(1/h)Σᵢ zᵢ over h differen
 forms: `copies` keeps the h copies; `mean` keeps one z started at the copies' mean (the same draws). Every copy
 receives the same gradient (∂L/∂zᵢ = ∂L/∂z̄ / h) and Adam is invariant to a gradient's scale except through its ε, so
 the copies all move by the same step and their mean follows exactly the path of one z trained with ε·h
-(tests/test_subspace.py: equal to 6e-8 after 6 steps; with the same ε the paths part by ~0.5%). Gradient clipping
+(tests/test_subspace.py: equal to 1.2e-7 after 6 steps; with the same ε the paths part by ~0.5%). Gradient clipping
 sees the copies' gradients with norm |∂L/∂z̄|/√h, so with clipping active the two forms differ in how hard the rest
 of the model is clipped. `mean` (with ε·h) is the default: h times fewer coordinates, the same path.
 

@@ -47,7 +47,8 @@ def coordinate_cosines(records: list[dict]) -> pd.DataFrame:
     coords = {}
     for rec in records:
         if rec["spec"].get("paper_a", {}).get("run") == "unified":
-            z = np.concatenate([np.asarray(v) for _, v in sorted(rec["coordinates"].items(), key=lambda kv: int(kv[0]))])
+            layers = sorted(rec["coordinates"], key=int)
+            z = np.concatenate([np.asarray(rec["coordinates"][k]) for k in layers])
             coords.setdefault(rec["seed"], {})[rec["task"]] = z
     tasks = sorted({t for by_task in coords.values() for t in by_task})
     matrix = pd.DataFrame(np.nan, index=tasks, columns=tasks)
