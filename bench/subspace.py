@@ -139,7 +139,6 @@ def step_comparison(repeats: int = 6) -> dict:
             with torch.no_grad():
                 for i, names in layers.items():
                     flat = theta0[i] + z[i] @ bases[i]
-                    torch.cat([params[n].reshape(-1) for n in names])  # layout check only
                     offset = 0
                     for n in names:
                         k = params[n].numel()

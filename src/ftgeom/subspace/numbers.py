@@ -26,7 +26,7 @@ def spectra(subspace_dirs: list[str]) -> pd.DataFrame:
 
 def layernorm_scales(subspace_dirs: list[str]) -> list:
     """The pretrained model's LayerNorm scales γ per encoder layer, read from the start θ₀ of one trajectory."""
-    from ftgeom.train.trajectory import load_layer, unflatten
+    from ftgeom.train.trajectory import layer_start, unflatten
 
     if not subspace_dirs:
         return []
@@ -34,8 +34,8 @@ def layernorm_scales(subspace_dirs: list[str]) -> list:
     trajectory = meta["trajectories"][0]
     out = []
     for layer in sorted(int(k) for k in meta["layers"]):
-        _, theta0 = load_layer(trajectory, layer)
-        out += [w.numpy() for n, w in unflatten(trajectory, layer, theta0).items() if n.endswith("LayerNorm.weight")]
+        weights = unflatten(trajectory, layer, layer_start(trajectory, layer))
+        out += [w.numpy() for n, w in weights.items() if n.endswith("LayerNorm.weight")]
     return out
 
 

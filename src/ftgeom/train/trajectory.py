@@ -110,6 +110,12 @@ def load_layer(traj_dir: str | Path, layer: int) -> tuple[torch.Tensor, torch.Te
         return f.get_tensor("points"), f.get_tensor("theta0")
 
 
+def layer_start(traj_dir: str | Path, layer: int) -> torch.Tensor:
+    """θ0 (D,) of one encoder layer, without reading its points."""
+    with safe_open(str(Path(traj_dir) / f"layer{layer:02d}.safetensors"), framework="pt") as f:
+        return f.get_tensor("theta0")
+
+
 def unflatten(traj_dir: str | Path, layer: int, flat: torch.Tensor) -> dict[str, torch.Tensor]:
     """A flat layer vector (a row of `points`, or theta0) as {parameter name: tensor of its shape}."""
     info = read_json(Path(traj_dir) / "trajectory.json")["layers"][f"layer{layer:02d}"]
