@@ -37,10 +37,11 @@ report: setup
 readme: setup
 	python -m ftgeom.paper.readme results/claims.csv README.md
 
-# Benchmarks (never part of the tests): each prints one JSON line and keeps it in results/bench/. They read the
-# default run's prepared MiniLM assets (and, for dag, its benchmark files): run `make run` first. ~10 min.
+# Benchmarks (never part of the tests), six of them: each prints one JSON line and keeps it in results/bench/. They
+# read the default run's prepared MiniLM assets (and, for dag, its benchmark files): run `make run` first. ~12 min.
 bench: setup
-	cd bench && python overhead.py && python step.py && python scaling.py && python subspace.py && python dag.py
+	cd bench && python overhead.py && python step.py && python scaling.py && python subspace.py && python spectral.py \
+		&& python dag.py
 
 dag: setup
 	envs/system-packages.sh dag

@@ -30,6 +30,7 @@ include: "rules/finetune.smk"
 include: "rules/report.smk"
 include: "rules/head_probe.smk"
 include: "rules/intrinsic.smk"
+include: "rules/spectral.smk"
 include: "rules/paper.smk"
 
 
@@ -40,4 +41,5 @@ rule all:
         rules.learning_curves.output,
         rules.head_probe_report.output if HP else [],
         rules.intrinsic_report.output if IA else [],
+        rules.spectral_report.output if SB else [],
         rules.paper.output,

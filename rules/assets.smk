@@ -8,6 +8,8 @@ rule prepare_model:
         f"{R}/logs/prepare_model/{{model}}.log",
     benchmark:
         f"{R}/benchmarks/prepare_model/{{model}}.tsv"
+    wildcard_constraints:
+        model=one_of([m for m in config["models"] if m not in PRETRAINED_HERE]),
     conda:
         "../envs/ftgeom.yaml"
     threads: res("assets", "threads")

@@ -11,6 +11,7 @@ from snakemake.utils import validate
 from ftgeom.assets.prepare import task_modality
 from ftgeom.config import ConfigError, finetune_pairs, validate as check_config
 from ftgeom.headprobe.plan import finetune_runs as head_finetune_runs, settings_for
+from ftgeom.spectral import plan as sb_plan
 from ftgeom.subspace import plan as ia_plan
 from ftgeom.train.settings import OPERATIONAL
 
@@ -307,13 +308,117 @@ def ia_subspace_dirs():
     return [ia_subspace_dir(m, name) for m in (IA or {}).get("models", {}) for name in ia_plan.subspaces(IA, m)]
 
 
+# --- spectral (paper B)
+SB = config.get("spectral")
+SB_TEX = ("stability", "peft", "scale", "cross", "numbers")
+SB_CSV = ("stability", "layers", "peft", "peft_runs", "scale", "cross", "energy", "steps", "pretraining")
+PRETRAINED_HERE = [m for m, e in config["models"].items() if e["source"] == "pretrain"]
+
+
+def pretrain_spec(w):
+    """What a pretrain-source model's job reads: its pretraining settings, the image size and precision."""
+    entry = config["models"][w.model]
+    return {
+        "init": entry["init"],
+        **entry["pretrain"],
+        "image_size": entry.get("image_size"),
+        "precision": entry.get("precision", "fp32"),
+    }
+
+
+def from_foundation(model, task, seed):
+    """Whether the foundation's full run of (model, task, seed) keeps its final weights (trajectory or kept)."""
+    return (model, task) in finetune_pairs(config) and (is_traced("full", seed) or is_kept("full", seed))
+
+
+def sb_job_dir(model, task, job):
+    return f"{R}/spectral/{model}/{task}/{job}"
+
+
+def sb_scale_seeds(model, task):
+    """Seeds of a pretraining-scale (model, task) that this stage fine-tunes itself (the foundation has not)."""
+    return [s for m, t, s in sb_plan.scale_runs(SB) if (m, t) == (model, task) and not from_foundation(m, t, s)]
+
+
+def sb_jobs():
+    """(model, task, job) of every paper-B fine-tuning job."""
+    if not SB:
+        return []
+    out = [(m, t, "scale") for m, t, _ in sb_plan.scale_runs(SB) if sb_scale_seeds(m, t)]
+    out += [(m, t, "peft") for m, tasks in (SB.get("peft") or {}).get("models", {}).items() for t in tasks]
+    return list(dict.fromkeys(out))
+
+
+def sb_group(w):
+    """The members of one paper-B job as runs of ftgeom.train.run.finetune_runs: the missing full runs of a
+    pretraining-scale pair, or every PEFT method's runs (the foundation's frozen spec: its lr replaced)."""
+    runs = []
+    if w.job == "scale":
+        members = [
+            {"name": f"full-seed{s}", "method": "full", "seed": s, "keep": True} for s in sb_scale_seeds(w.model, w.task)
+        ]
+    else:
+        members = sb_plan.peft_members(SB, w.model, w.task)
+    for m in members:
+        spec = train_spec(SimpleNamespace(model=w.model, task=w.task, method="full", seed=m["seed"]), 1 if m["keep"] else None)
+        spec.pop("track_features", None)  # paper C's feature tracking: not needed here, and it costs evaluations
+        if w.job == "peft":
+            spec.update(method=m["method"], lr=m["lr"], paper_b={"run": m["run"]})
+            if m["options"]:
+                spec["method_options"] = m["options"]
+        out = f"{sb_job_dir(w.model, w.task, w.job)}/{m['name']}"
+        runs.append({"spec": spec, "out": f"{out}.json", "trajectory": m["keep"] and f"{out}.trajectory", "name": m["name"]})
+    return runs
+
+
+def sb_weights(model, task, run, seed):
+    """The folder of a run's final weights (a trajectory: its θ0 is the pretrained W0)."""
+    if run == "full" and from_foundation(model, task, seed):
+        return final_weights_dir(model, task, "full", seed)
+    job = "scale" if run == "full" else "peft"
+    return f"{sb_job_dir(model, task, job)}/{run}-seed{seed}.trajectory"
+
+
+def sb_stability_runs(model):
+    return [dict(r, weights=sb_weights(model, r["task"], r["run"], r["seed"])) for r in sb_plan.analysed(SB, model)]
+
+
+def sb_stability_inputs(w):
+    """What produces the weights a stability job reads: foundation folders, or this stage's job folders."""
+    paths = [r["weights"] for r in sb_stability_runs(w.model)]
+    return sorted({str(Path(p).parent) if p.endswith(".trajectory") else p for p in paths})
+
+
+def sb_stability_dirs():
+    return [f"{R}/spectral/{m}/stability" for m in sb_plan.stability_models(SB)] if SB else []
+
+
+def sb_pretrained_models():
+    """Model folders of the pretraining-scale groups that were pretrained in the workflow (their records)."""
+    models = [m for g in (SB or {}).get("scale", []) for m in g["models"] if m in PRETRAINED_HERE]
+    return [f"{R}/models/{m}" for m in dict.fromkeys(models)]
+
+
+def sb_peft_baselines():
+    """The foundation's full and frozen runs of the PEFT table's pairs."""
+    peft = (SB or {}).get("peft") or {}
+    return [
+        f"{R}/finetune/{m}/{t}/{me}/seed{s}/metrics.json"
+        for m, tasks in peft.get("models", {}).items()
+        for t in tasks
+        for me in ("full", "frozen")
+        for s in peft["seeds"]
+        if s in FT["seeds"]
+    ]
+
+
 # --- paper
 PAPER_SOURCES = str(Path(workflow.basedir) / "paper")
 
 
 def paper_claim_files():
     """The claim rows of every paper stage this config runs (see ../shared CLAIMS contract: paper_<x>.csv)."""
-    return [f"{R}/claims/paper_{x}.csv" for x, on in (("a", IA), ("c", HP)) if on]
+    return [f"{R}/claims/paper_{x}.csv" for x, on in (("a", IA), ("b", SB), ("c", HP)) if on]
 
 
 def paper_results():
@@ -322,6 +427,8 @@ def paper_results():
     if IA:
         out += [f"{R}/tables/paper_a_{t}.tex" for t in ("table1", "ablation", "outliers", "unified", "numbers")]
         out += [f"{R}/figures/paper_a"]
+    if SB:
+        out += [f"{R}/tables/paper_b_{t}.tex" for t in SB_TEX] + [f"{R}/figures/paper_b"]
     if HP:
         out += [f"{R}/tables/paper_c_summary.tex", f"{R}/figures/paper_c"]
     return out
@@ -343,4 +450,5 @@ def paper_settings():
         "tasks": config["tasks"],
         "head_probe": HP,
         "intrinsic": IA,
+        "spectral": SB,
     }

@@ -31,6 +31,15 @@ MATRIX_KINDS = {
     "attn.qkv": "qkv", "attn.proj": "attention_output", "mlp.fc1": "ffn_in", "mlp.fc2": "ffn_out",  # timm ViT
 }
 
+# What peft inserts into the names of a model it wraps in place (`<module>.base_layer.weight`) or as a whole
+# (`base_model.model.<name>`): removing them gives back the plain name (see also ftgeom.models.weights).
+PEFT_INFIXES = ("base_layer",)
+PEFT_PREFIX = "base_model.model."
+
+
+def _without_peft_prefix(name: str) -> str:
+    return name[len(PEFT_PREFIX):] if name.startswith(PEFT_PREFIX) else name
+
 
 @dataclass(frozen=True)
 class Matrix:
@@ -59,7 +68,8 @@ def _layer_prefixes(backbone: torch.nn.Module) -> list[tuple[str, str]]:
         return [(f"blocks.{s}.{j}", f"stage {s} block {j}") for s, stage in blocks for j, _ in stage.named_children()]
     stages = [n for n, _ in backbone.named_children() if n.startswith("layer") and n[5:].isdigit()]
     if stages:
-        return [(f"{s}.{j}", f"stage {s[5:]} block {j}") for s in stages for j, _ in getattr(backbone, s).named_children()]
+        return [(f"{s}.{j}", f"stage {s[5:]} block {j}") for s in stages
+                for j, _ in getattr(backbone, s).named_children()]
     raise ValueError(f"no encoder layers recognised in {type(backbone).__name__}")
 
 
@@ -111,8 +121,25 @@ class LayerMap:
         return None
 
     def role(self, name: str) -> str:
-        """Role of a parameter, or of a module by its name (modules are classified like parameters)."""
-        return self._roles.get(name) or self._module_roles[name]
+        """Role of a parameter, or of a module by its name (modules are classified like parameters).
+
+        A name the map did not see when it was built (peft's `.base_layer`, `lora_A.default`, `vera_lambda_b.default`,
+        `lora_dropout.default`, ..., added by wrapping modules in place) takes the role of its nearest known ancestor
+        once peft's infixes are removed: an adapter belongs to the part of the model whose module it adapts, and a
+        wrapped weight keeps the role it had. A name under no module of the model raises KeyError, as before."""
+        found = self._known(name)
+        if found is not None:
+            return found
+        parts = [p for p in _without_peft_prefix(name).split(".") if p not in PEFT_INFIXES]
+        while parts:  # stops before the root, whose role ("head") would hide a misspelt name
+            found = self._known(".".join(parts))
+            if found is not None:
+                return found
+            parts.pop()
+        raise KeyError(f"'{name}' is neither a parameter or module of the model nor inside one")
+
+    def _known(self, name: str) -> str | None:
+        return self._roles.get(name) or self._module_roles.get(name)
 
     def layer_of(self, name: str) -> int | None:
         return self._layer_of.get(name)

@@ -34,7 +34,7 @@ def record_steps(total_steps: int, points: int) -> list[int]:
 class TrajectoryRecorder:
     def __init__(self, task_model, model, method, points: int, total_steps: int, work_dir: Path):
         """task_model: the plain TaskModel (its layer map names the weights); model: what the method trains
-        (the TaskModel itself, or a wrapper); method: supplies weight overrides."""
+        (the TaskModel itself, or a wrapper); method: supplies the effective weights its own tensors imply."""
         self.model, self.method = model, method
         self.layer_map = task_model.layer_map
         self.steps = record_steps(total_steps, points)
@@ -48,8 +48,10 @@ class TrajectoryRecorder:
             self._save_layers(self.work_dir / "theta0.safetensors")
 
     def _weights(self, names: list[str]) -> dict[str, torch.Tensor]:
+        # effective_weights, not weight_overrides: a method that changes the forward without overriding weights
+        # (spectral hooks) still records W₀ + its update; peft adapter deltas are added by effective_parameters.
         with torch.no_grad():
-            overrides = self.method.weight_overrides()
+            overrides = self.method.effective_weights()
         return {k: v.cpu() for k, v in effective_parameters(self.model, overrides, names).items()}
 
     def _save_layers(self, path: Path) -> None:
