@@ -379,18 +379,22 @@ def sb_weights(model, task, run, seed):
     return f"{sb_job_dir(model, task, job)}/{run}-seed{seed}.trajectory"
 
 
-def sb_stability_runs(model):
-    return [dict(r, weights=sb_weights(model, r["task"], r["run"], r["seed"])) for r in sb_plan.analysed(SB, model)]
+def sb_stability_dir(model, task):
+    return f"{R}/spectral/{model}/{task}/stability"
+
+
+def sb_stability_runs(model, task):
+    return [dict(r, weights=sb_weights(model, task, r["run"], r["seed"])) for r in sb_plan.analysed(SB, model, task)]
 
 
 def sb_stability_inputs(w):
     """What produces the weights a stability job reads: foundation folders, or this stage's job folders."""
-    paths = [r["weights"] for r in sb_stability_runs(w.model)]
+    paths = [r["weights"] for r in sb_stability_runs(w.model, w.task)]
     return sorted({str(Path(p).parent) if p.endswith(".trajectory") else p for p in paths})
 
 
 def sb_stability_dirs():
-    return [f"{R}/spectral/{m}/stability" for m in sb_plan.stability_models(SB)] if SB else []
+    return [sb_stability_dir(m, t) for m, t in sb_plan.stability_pairs(SB)] if SB else []
 
 
 def sb_pretrained_models():

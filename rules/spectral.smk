@@ -1,7 +1,7 @@
 # Stage spectral (paper B, arXiv 2605.07302): models pretrained inside the workflow (the pretraining-scale groups),
 # the fine-tuning runs the foundation does not make (one job per (model, task, job): `scale`, the missing full runs
 # of a scale group; `peft`, every PEFT method and seed in one process), the SVD measures of every analysed weight
-# matrix against null perturbations (one job per model), then the report: claims B1-B5, tables, figures.
+# matrix against null perturbations (one job per (model, task)), then the report: claims B1-B5, tables, figures.
 
 
 rule pretrain_model:
@@ -61,11 +61,11 @@ rule spectral_stability:
     input:
         sb_stability_inputs,
     output:
-        directory(f"{R}/spectral/{{model}}/stability"),
+        directory(f"{R}/spectral/{{model}}/{{task}}/stability"),
     log:
-        f"{R}/logs/spectral/{{model}}/stability.log",
+        f"{R}/logs/spectral/{{model}}/{{task}}/stability.log",
     benchmark:
-        f"{R}/benchmarks/spectral/{{model}}/stability.tsv"
+        f"{R}/benchmarks/spectral/{{model}}/{{task}}/stability.tsv"
     conda:
         "../envs/ftgeom.yaml"
     threads: res("report", "threads")
@@ -73,7 +73,7 @@ rule spectral_stability:
         mem_mb=res("finetune", "mem_mb"),
         runtime=res("finetune", "runtime"),
     params:
-        runs=lambda w: json_arg(sb_stability_runs(w.model)),
+        runs=lambda w: json_arg(sb_stability_runs(w.model, w.task)),
         settings=lambda w: json_arg({k: v for k, v in SB.items() if k not in ("peft", "scale", "unrelated")}),
     shell:
         "python -m ftgeom.stages.spectral_stability --runs {params.runs} --settings {params.settings}"

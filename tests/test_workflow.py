@@ -64,14 +64,29 @@ def test_intrinsic_config_errors_are_named(tmp_path):
     _fails_fast_naming(tmp_path, lambda c: c["intrinsic"].update(variant="mean"), "intrinsic.variant")
 
 
+def test_spectral_config_errors_are_named(tmp_path):
+    _fails_fast_naming(tmp_path, lambda c: c["spectral"]["models"].update({"tiny-bert": ["digits"]}),
+                       "spectral.models.tiny-bert[0]", "not a fine-tuned pair")
+    _fails_fast_naming(tmp_path, lambda c: c["spectral"].update(seeds=[0, 2]), "spectral.seeds[1]", "neither traced")
+    _fails_fast_naming(tmp_path, lambda c: c["spectral"].update(claim_k=5), "spectral.claim_k")
+    _fails_fast_naming(tmp_path, lambda c: c["spectral"]["scale"][0]["examples"].pop("tiny-effnet-pre96"),
+                       "spectral.scale[0].examples", "tiny-effnet-pre96")
+    _fails_fast_naming(tmp_path, lambda c: c["spectral"]["peft"]["methods"]["lora"].update(method="dora"),
+                       "spectral.peft.methods.lora.method")
+    _fails_fast_naming(tmp_path, lambda c: c["models"]["tiny-effnet-pre48"]["pretrain"].update(steps=5),
+                       "models.tiny-effnet-pre48.pretrain", "whole number of epochs")
+
+
 def test_paper_config_builds_its_dag_offline(tmp_path):
     proc = run_snakemake(tmp_path, "-n", "--configfile", str(REPO / "config" / "paper.yaml"))
     assert proc.returncode == 0, proc.stdout[-3000:]
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", proc.stdout, flags=re.M))
     # text: 2 models x 8 GLUE tasks; vision: ResNet-50 x 2 image tasks; x 2 methods x 5 seeds, one traced seed each
     # (finetune.group_seeds false: one job per seed)
-    assert counts["finetune"] == str((16 + 2) * 2 * 5 - 18) and counts["finetune_traced"] == "18", counts
-    assert counts["prepare_model"] == "3" and counts["prepare_task"] == "10" and counts["encode_task"] == "16"
+    # (and paper B's seed-1 full runs keep their weights: finetune_kept)
+    assert counts["finetune"] == str((16 + 2) * 2 * 5 - 18 - 18) and counts["finetune_traced"] == "18", counts
+    # paper B adds the two ViT-B/16 models and CIFAR-100
+    assert counts["prepare_model"] == "5" and counts["prepare_task"] == "11" and counts["encode_task"] == "16"
     # paper C: ResNet-50 on CIFAR-10/STL10 and BERT-base on SST-2/MRPC, one fine-tuning job per seed
     assert counts["head_features"] == "4" and counts["head_probe"] == "4" and counts["head_finetune"] == "12"
     assert counts["head_probe_report"] == "1" and counts["head_linear_model"] == "1"
@@ -81,6 +96,11 @@ def test_paper_config_builds_its_dag_offline(tmp_path):
     # unified one and 8 zero-shot ones
     assert counts["intrinsic_report"] == "1" and counts["intrinsic_subspace"] == str(2 * (8 + 4 + 4 + 1 + 8))
     assert counts["intrinsic_finetune"] == str(2 * (8 * 3 + 2 * 5 + 2 * 2 + 4)), counts
+    # paper B: the ViT-B/16 in1k / in21k pair on 3 image tasks (its own runs) and RoBERTa's 6 PEFT tasks; one
+    # stability job per (model, task) (BERT and RoBERTa x 8, ResNet-50 x 2, the two ViTs x 3); the seed-1 full runs
+    # keep their weights
+    assert counts["spectral_finetune"] == str(2 * 3 + 6) and counts["spectral_stability"] == str(16 + 2 + 6), counts
+    assert counts["spectral_report"] == "1" and counts["finetune_kept"] == "18", counts
 
 
 def test_finetune_jobs_group_the_seeds_or_not(tmp_path):
@@ -227,6 +247,43 @@ def test_smoke_dag_paper_a_outputs(smoke_local):
     assert not (res / "state" / "intrinsic").exists() or not any((res / "state" / "intrinsic").rglob("*.json"))
 
 
+def test_smoke_dag_paper_b_outputs(smoke_local):
+    from ftgeom.claims import COLUMNS
+    from ftgeom.spectral.plan import analysed, peft_members
+
+    from snakemake.utils import validate
+
+    res = smoke_local / "results"
+    cfg = yaml.safe_load(SMOKE.read_text())
+    validate(cfg, str(REPO / "config" / "schema.yaml"))
+    sb = cfg["spectral"]
+    claims = pd.read_csv(res / "claims" / "paper_b.csv")
+    assert tuple(claims.columns) == COLUMNS and set(claims["claim_id"]) == {"B1", "B2", "B3", "B4", "B5"}
+    assert (claims.loc[claims["n"] < 3, "verdict"] == "inconclusive").all()
+    measures = pd.read_csv(res / "spectral" / "tiny-bert" / "movie-polarity" / "stability" / "measures.csv")
+    # every analysed run of the pair; nulls only for the full runs; every k of the config that fits
+    runs = {(r["task"], r["run"], r["seed"]) for r in analysed(sb, "tiny-bert", "movie-polarity")}
+    assert set(map(tuple, measures[["task", "run", "seed"]].drop_duplicates().values)) == runs
+    assert set(measures.loc[measures["run"] != "full", "source"]) == {"real"}
+    assert set(measures.loc[measures["run"] == "full", "source"]) == {"real", "null-frobenius", "null-spectrum"}
+    assert set(measures["k"]) == set(sb["ks"]) and measures["one_minus"].between(0, 1).all()
+    # the PEFT runs keep to their budgets: spectral block trains k^2 per adapted matrix, the backbone stays put
+    members = peft_members(sb, "tiny-bert", "movie-polarity")
+    records = {p.stem: json.loads(p.read_text()) for p in (res / "spectral" / "tiny-bert" / "movie-polarity" / "peft")
+               .glob("*.json")}
+    assert sorted(records) == sorted(m["name"] for m in members)
+    spectral = records["spectral-seed0"]
+    assert spectral["backbone_trainable"] == 2 * 6 * 4 ** 2  # 2 layers x 6 matrices x k^2
+    assert spectral["test_score"] == pytest.approx(spectral["final"]["test"][spectral["metric"]])
+    pretrained = json.loads((res / "models" / "tiny-effnet-pre96" / "ftgeom_model.json").read_text())
+    assert pretrained["pretraining"]["examples"] == 96 and pretrained["pretraining"]["steps"] == 6
+    for name in ("stability", "peft", "scale", "cross", "numbers"):
+        assert (res / "tables" / f"paper_b_{name}.tex").stat().st_size > 100, name
+    for name in ("stability_heatmap", "overlap_vs_k", "overlap_vs_step", "scale", "cross_task", "peft"):
+        assert (res / "figures" / "paper_b" / f"{name}.pdf").stat().st_size > 5_000, name
+    assert not (res / "state" / "spectral").exists() or not any((res / "state" / "spectral").rglob("*.json"))
+
+
 def test_smoke_dag_ends_in_the_paper_and_a_report(smoke_local, tmp_path):
     import shutil
     import subprocess
@@ -236,7 +293,8 @@ def test_smoke_dag_ends_in_the_paper_and_a_report(smoke_local, tmp_path):
     res = smoke_local / "results"
     every = pd.read_csv(res / "claims.csv")
     key = ["claim_id", "setting", "measure"]
-    stage = pd.concat([pd.read_csv(res / "claims" / f"paper_{x}.csv") for x in "ac"]).sort_values(key, ignore_index=True)
+    stage = pd.concat([pd.read_csv(res / "claims" / f"paper_{x}.csv") for x in "abc"])
+    stage = stage.sort_values(key, ignore_index=True)
     # every stage's rows, unchanged (dtypes aside: a column empty in one stage's file reads as float)
     pd.testing.assert_frame_equal(every.sort_values(key, ignore_index=True), stage, check_dtype=False)
     proc = run_snakemake(smoke_local, "paper", "-n", "--configfile", str(SMOKE), "--forcerun", "paper")
@@ -247,7 +305,7 @@ def test_smoke_dag_ends_in_the_paper_and_a_report(smoke_local, tmp_path):
     assert proc.returncode == 0 and html.stat().st_size > 100_000, proc.stdout[-3000:]
     report = html.read_text(errors="replace")
     for name in ("ftgeom.pdf", "claims.csv", "learning_curves.png", "energy_vs_tau.png", "paper_c_summary.csv",
-                 "paper_a_table1.csv", "transfer.png"):
+                 "paper_a_table1.csv", "transfer.png", "paper_b.csv", "overlap_vs_k.png"):
         assert name in report, name
     pdf = res / "paper" / "ftgeom.pdf"
     # reading the PDF back needs poppler; everything above does not
@@ -255,12 +313,14 @@ def test_smoke_dag_ends_in_the_paper_and_a_report(smoke_local, tmp_path):
         pytest.skip("poppler-utils not installed (make setup installs it as root)")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert page_count(pdf) >= 5 and "??" not in text, "no undefined reference may reach the PDF"
-    for needle in ("Verdicts", "Paper A: intrinsic task subspaces", "Paper C: preparing the task head", "Limitations",
+    for needle in ("Verdicts", "Paper A: intrinsic task subspaces", "Paper B: a reusable spectral basis",
+                   "Paper C: preparing the task head", "Limitations",
                    "tiny-bert", "smoke"):
         assert needle in text, needle
     for claim_id in set(every["claim_id"]):
         assert claim_id in text
-    assert "This build contains no paper-A stage" not in text and "This build contains no paper-B stage" in text
+    for letter in "ABC":
+        assert f"This build contains no paper-{letter} stage" not in text
 
 
 def test_rule_files_are_lint_clean_and_snakefmt_formatted(tmp_path):

@@ -20,14 +20,14 @@ FLOOR = 1e-12  # 1 − overlap below this is rounding: a matrix the run did not 
 
 
 def load_measures(stability_dirs: list[str], name: str = "measures.csv") -> pd.DataFrame:
-    """Every stability job's rows, with the model (the job folder's parent's name)."""
+    """Every stability job's rows, with the model (results/spectral/{model}/{task}/stability)."""
     frames = []
     for d in stability_dirs:
         path = Path(d) / name
         if path.stat().st_size > 1:
             frame = pd.read_csv(path)
             if not frame.empty:
-                frames.append(frame.assign(model=Path(d).parent.name))
+                frames.append(frame.assign(model=Path(d).parent.parent.name))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
@@ -139,7 +139,8 @@ def claim_rows(df: pd.DataFrame, sb: dict, cross_units: pd.Series, scale: pd.Dat
     for model, tasks in sb["models"].items():
         values = lead_b[lead_b.index.get_level_values("model") == model]
         rows.append(claim_row("B1", "The leading singular vectors of pretrained weights stay stable under fine-tuning.",
-                              measure, f"{model}; {len(tasks)} tasks; full fine-tuning; {config}", values.values))
+                              measure, f"{model}; {len(tasks)} tasks; full fine-tuning; {config}", values.values,
+                              published="'highly stable' (abstract; no number)"))
     diff = (lead_b - tail_b).dropna()
     rows.append(claim_row(
         "B1", "Fine-tuning protects the leading singular vectors more than the trailing ones.",
@@ -150,7 +151,8 @@ def claim_rows(df: pd.DataFrame, sb: dict, cross_units: pd.Series, scale: pd.Dat
         "B2", "Fine-tuning reuses the pretrained leading spectral basis, across unrelated tasks.",
         f"log10 of the share of the update's energy in the pretrained top-{k} block ‖U_kᵀ ΔW V_k‖² / ‖ΔW‖² over "
         "its expectation k²/(mn) for an update independent of the basis; unit (model, task, seed)",
-        f"{', '.join(sb['models'])}; full fine-tuning; {config}", energy["log_gain"].values))
+        f"{', '.join(sb['models'])}; full fine-tuning; {config}", energy["log_gain"].values,
+        published="'shared across unrelated tasks' (abstract; no number)"))
     if len(cross_units):
         rows.append(claim_row(
             "B2", "Unrelated tasks share their update directions as much as two seeds of one task do.",
@@ -172,16 +174,17 @@ def claim_rows(df: pd.DataFrame, sb: dict, cross_units: pd.Series, scale: pd.Dat
             measure_s = f"B1 log ratio of {pretrained[0]} minus that of {scratch[0]}; unit (task, seed)"
         rows.append(claim_row("B3", "Models pretrained on more data are spectrally more stable under fine-tuning.",
                               measure_s, f"{', '.join(group['models'])}; {', '.join(group['tasks'])}; {config}",
-                              values.values))
+                              values.values, published="'more spectrally stable' (abstract; no number)"))
     amp = amplification_units(df[df["model"].isin(list(sb["models"]))], k)
     rows.append(claim_row(
         "B5", "(SpecLoRA) Fine-tuning amplifies the top singular values.",
         f"mean relative change (σ1 − σ0) / σ0 of the top-{k} singular values; unit (model, task, seed)",
-        f"{', '.join(sb['models'])}; full fine-tuning; {config}", amp.values))
+        f"{', '.join(sb['models'])}; full fine-tuning; {config}", amp.values,
+        published="amplified (SpecLoRA, arXiv 2505.23099)"))
     rot = rotation_units(df[df["model"].isin(list(sb["models"]))], k)
     rows.append(claim_row(
         "B5", "(SpecLoRA) Fine-tuning rotates the dominant singular vectors more than the tail.",
         f"log10[(1 − matched |cos|)_top-{k} / (1 − matched |cos|)_bottom-{k}], matched within a window of ‖ΔW‖₂ "
         "in singular value; unit (model, task, seed)", f"{', '.join(sb['models'])}; full fine-tuning; {config}",
-        rot.values))
+        rot.values, published="re-oriented, tail stable (SpecLoRA)"))
     return rows

@@ -1,11 +1,13 @@
 """What paper B's stages run, from the config's `spectral` section (one place, read by the rules and the report).
 
-Weights analysed, per model (one stability job per model):
+Weights analysed:
 - `full`: the foundation's full fine-tuning of `spectral.models` pairs, seeds `spectral.seeds` (the traced seed's
   trajectory, the other seeds' kept final weights: finetune.keep_weights);
 - the pretraining-scale runs of `spectral.scale`: full fine-tuning of every model of a group on its tasks, with the
   group's seeds; a run the foundation already made is read from there, the others run in this stage (job `scale`);
-- one seed (`peft.keep_seed`) of every PEFT method on the `peft` pairs: their effective final weights.
+- one seed (`peft.keep_seed`) of every PEFT method of the table (not the variants) on the `peft` pairs: their
+  effective final weights.
+One stability job per (model, task).
 Fine-tuning jobs per (model, task), one process each: `scale` (the missing full runs) and `peft` (every PEFT method
 and seed, and the spectral variants on `peft.variant_seeds`).
 """
@@ -29,7 +31,7 @@ def peft_members(sb: dict, model: str, task: str) -> list[dict]:
         for s in seeds:
             out.append({"name": f"{run}-seed{s}", "run": run, "method": entry["method"],
                         "options": entry.get("options", {}), "lr": entry["lr"], "seed": s,
-                        "keep": s == peft.get("keep_seed", peft["seeds"][0])})
+                        "keep": run in peft["methods"] and s == peft.get("keep_seed", peft["seeds"][0])})
     return out
 
 
@@ -47,18 +49,18 @@ def full_runs(sb: dict) -> list[tuple[str, str, int]]:
     return list(dict.fromkeys(own + scale_runs(sb)))
 
 
-def analysed(sb: dict, model: str) -> list[dict]:
-    """The runs one model's stability job reads: {"task", "run" (full | a PEFT run name), "seed"}."""
-    out = [{"task": t, "run": "full", "seed": s} for m, t, s in full_runs(sb) if m == model]
-    for task in (sb.get("peft") or {}).get("models", {}).get(model, []):
-        out += [{"task": task, "run": m["run"], "seed": m["seed"]} for m in peft_members(sb, model, task)
-                if m["keep"]]
+def analysed(sb: dict, model: str, task: str) -> list[dict]:
+    """The runs one stability job reads: {"task", "run" (full | a PEFT run name), "seed"}."""
+    out = [{"task": t, "run": "full", "seed": s} for m, t, s in full_runs(sb) if (m, t) == (model, task)]
+    out += [{"task": task, "run": m["run"], "seed": m["seed"]} for m in peft_members(sb, model, task) if m["keep"]]
     return out
 
 
-def stability_models(sb: dict) -> list[str]:
-    models = [m for m, _, _ in full_runs(sb)] + list((sb.get("peft") or {}).get("models", {}))
-    return list(dict.fromkeys(models))
+def stability_pairs(sb: dict) -> list[tuple[str, str]]:
+    """(model, task) of every stability job: one per pair, so that a pair's job starts as soon as its runs exist."""
+    pairs = [(m, t) for m, t, _ in full_runs(sb)]
+    pairs += [(m, t) for m, tasks in (sb.get("peft") or {}).get("models", {}).items() for t in tasks]
+    return list(dict.fromkeys(pairs))
 
 
 def pretraining_examples(sb: dict, model: str) -> float | None:

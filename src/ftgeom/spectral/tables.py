@@ -58,8 +58,39 @@ def cross(pairs: pd.DataFrame) -> str:
                     "llrrrrrr")
 
 
+def _listing(items) -> str:
+    items = [str(i) for i in items]
+    return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1] if items else "none"
+
+
+def _setup(sb: dict, pretraining: pd.DataFrame) -> dict[str, str]:
+    """The runs the prose describes, from the config and the pretraining records (nothing typed in the paper)."""
+    groups = []
+    for group in sb.get("scale", []):
+        models = _listing(f"{m} ({'random initialisation' if group['examples'][m] == 0 else f'{group['examples'][m]:,.0f} examples'})"
+                          for m in group["models"])
+        groups.append(f"{models}, each fine-tuned on {_listing(group['tasks'])} (seeds "
+                      f"{', '.join(map(str, group['seeds']))})")
+    out = {"b scale groups": "; ".join(groups) or "none"}
+    if len(pretraining):
+        out["b pretraining"] = "; ".join(
+            f"{r['model']}: the first {r['examples']:,} images of {r['task']}, {r['steps']} steps of batch "
+            f"{r['batch_size']} ({r['epochs']:g} epochs), test accuracy {r['test_accuracy']:.2f}"
+            for _, r in pretraining.iterrows())
+    else:
+        out["b pretraining"] = "none"
+    peft = sb.get("peft") or {}
+    spectral = (peft.get("methods") or {}).get("spectral", {}).get("options", {})
+    lora = (peft.get("methods") or {}).get("lora", {}).get("options", {})
+    out.update({"b peft k": spectral.get("k", "--"), "b peft variant": spectral.get("variant", "block"),
+                "b lora r": lora.get("r", 1), "b peft tasks": _listing(sorted({t for ts in peft.get("models", {})
+                                                                                 .values() for t in ts})),
+                "b peft seeds": len(peft.get("seeds", []))})
+    return out
+
+
 def numbers(sb: dict, df: pd.DataFrame, summary: pd.DataFrame, claims: pd.DataFrame, peft: pd.DataFrame,
-            pairs: pd.DataFrame) -> str:
+            pairs: pd.DataFrame, pretraining: pd.DataFrame) -> str:
     k = sb.get("claim_k", 16)
     real = df[(df["source"] == "real") & (df["run"] == "full") & (df["k"] == k) & (df["end"] == "lead")]
     values = {"b k": k, "b null": sb.get("verdict_null", "spectrum"), "b cross k": sb.get("cross_k", 16),
@@ -67,7 +98,8 @@ def numbers(sb: dict, df: pd.DataFrame, summary: pd.DataFrame, claims: pd.DataFr
               "b intruder threshold": sb.get("intruders", {}).get("threshold", 0.5),
               "b seeds": ", ".join(map(str, sb.get("seeds", []))),
               "b rel update": f"{real['rel_update'].median():.3f}" if len(real) else "--",
-              "b stable rank": f"{real['stable_rank'].median():.1f}" if len(real) else "--"}
+              "b stable rank": f"{real['stable_rank'].median():.1f}" if len(real) else "--",
+              **_setup(sb, pretraining)}
     for source in SOURCES:
         sel = summary[(summary["run"] == "full") & (summary["k"] == k) & (summary["end"] == "lead")
                       & (summary["source"] == source)]
@@ -78,10 +110,14 @@ def numbers(sb: dict, df: pd.DataFrame, summary: pd.DataFrame, claims: pd.DataFr
     peft_cfg = sb.get("peft") or {}
     for run, entry in {**peft_cfg.get("methods", {}), **peft_cfg.get("variants", {})}.items():
         values[f"b lr {run}"] = f"{entry['lr']:g}"
+    for run in ("full", "frozen", *peft_cfg.get("methods", {}), *peft_cfg.get("variants", {})):
+        values[f"b avg {run}"] = values[f"b pct {run}"] = "--"  # defined even when a run is missing
     if len(peft):
         for _, r in peft.iterrows():
             values[f"b avg {r['run']}"] = f"{r['average']:.1f}"
             values[f"b pct {r['run']}"] = f"{r['percent']:.3g}"
+    for kind in ("seed pair", "unrelated tasks", "related tasks"):
+        values[f"b overlap {kind}"] = "--"
     if len(pairs):
         dw = pairs[(pairs["source"] == "real") & (pairs["what"] == "dw")]
         for kind, g in dw.groupby("kind"):

@@ -43,9 +43,11 @@ def main(argv=None) -> None:
     k, null = sb.get("claim_k", 16), sb.get("verdict_null", "spectrum")
     df = analysis.load_measures(args.stability)
     steps = analysis.load_measures(args.stability, "steps.csv")
-    pairs = pd.concat([cross.pair_overlaps(cross.load_subspaces(d), Path(d).parent.name,
-                                           sb.get("unrelated", {}).get(Path(d).parent.name, []))
-                       for d in args.stability], ignore_index=True)
+    by_model: dict[str, dict] = {}
+    for d in args.stability:  # results/spectral/{model}/{task}/stability
+        by_model.setdefault(Path(d).parent.parent.name, {}).update(cross.load_subspaces(d))
+    pairs = pd.concat([cross.pair_overlaps(subspaces, model, sb.get("unrelated", {}).get(model, []))
+                       for model, subspaces in by_model.items()], ignore_index=True)
     units = cross.cross_units(pairs) if len(pairs) else pd.Series(dtype=float)
     scale = analysis.scale_table(df, sb)
     runs = peft_table.load_runs(args.runs, args.baselines) if args.runs else pd.DataFrame()
@@ -70,7 +72,7 @@ def main(argv=None) -> None:
     tex = {"stability": tables.stability(summary, k), "scale": tables.scale(scale) if len(scale) else "",
            "cross": tables.cross(pairs) if len(pairs) else "",
            "peft": peft_table.latex(peft, tasks, NAMES) if len(peft) else "",
-           "numbers": tables.numbers(sb, df, summary, claims, peft, pairs)}
+           "numbers": tables.numbers(sb, df, summary, claims, peft, pairs, pretraining)}
     for name, text in tex.items():
         write_text(args.tables / f"paper_b_{name}.tex", text or "% no such part in this config\n")
     theme()
