@@ -38,7 +38,7 @@ readme: setup
 	python -m ftgeom.paper.readme results/claims.csv README.md
 
 # Benchmarks (never part of the tests), six of them: each prints one JSON line and keeps it in results/bench/. They
-# read the default run's prepared MiniLM assets (and, for dag, its benchmark files): run `make run` first. ~12 min.
+# read the default run's prepared MiniLM assets (and, for dag, its benchmark files): run `make run` first. ~14 min.
 bench: setup
 	cd bench && python overhead.py && python step.py && python scaling.py && python subspace.py && python spectral.py \
 		&& python dag.py

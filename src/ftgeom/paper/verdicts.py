@@ -81,7 +81,9 @@ def latex_table(claims: pd.DataFrame, footer: str = "") -> str:
             "\\textbf{publ.} & \\textbf{verdict} \\\\")
     span = "\\multicolumn{7}{@{}p{\\linewidth}@{}}"
     lines = ["\\begingroup\\footnotesize\\setlength{\\tabcolsep}{4pt}",
-             "\\begin{longtable}{@{}>{\\raggedright\\arraybackslash}p{0.38\\linewidth} r l r l l l@{}}",
+             # published figures are free text: a wrapped column keeps the verdict on the page
+             "\\begin{longtable}{@{}>{\\raggedright\\arraybackslash}p{0.3\\linewidth} r l r l "
+             ">{\\raggedright\\arraybackslash}p{0.16\\linewidth} l@{}}",
              f"\\caption{{Every claim tested by this build: effect, {level} bootstrap interval, number of independent "
              "units and verdict (the rule is stated under the table).}\\label{tab:verdicts}\\\\",
              "\\toprule", head, "\\midrule",

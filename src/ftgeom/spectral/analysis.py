@@ -127,10 +127,16 @@ def scale_units(scale: pd.DataFrame, group: int) -> pd.Series:
     return pd.Series(out, dtype=float)
 
 
+def foundation(df: pd.DataFrame, sb: dict) -> pd.DataFrame:
+    """The rows of the `spectral.models` pairs (the pretraining-scale runs are B3's alone)."""
+    pairs = {(m, t) for m, tasks in sb["models"].items() for t in tasks}
+    return df[[pair in pairs for pair in zip(df["model"], df["task"])]]
+
+
 def claim_rows(df: pd.DataFrame, sb: dict, cross_units: pd.Series, scale: pd.DataFrame, config: str) -> list[dict]:
     k, null = sb.get("claim_k", 16), sb.get("verdict_null", "spectrum")
-    ratios = null_ratios(df, k, null)
-    base = ratios[ratios["model"].isin(list(sb["models"]))]
+    own = foundation(df, sb)
+    base = null_ratios(own, k, null)
     lead_b, tail_b = per_unit(base, "lead"), per_unit(base, "tail")
     rows = []
     measure = (f"log10[(1 − overlap)_null / (1 − overlap)_real] of the top-{k} left and right singular subspaces "
@@ -140,19 +146,19 @@ def claim_rows(df: pd.DataFrame, sb: dict, cross_units: pd.Series, scale: pd.Dat
         values = lead_b[lead_b.index.get_level_values("model") == model]
         rows.append(claim_row("B1", "The leading singular vectors of pretrained weights stay stable under fine-tuning.",
                               measure, f"{model}; {len(tasks)} tasks; full fine-tuning; {config}", values.values,
-                              published="'highly stable' (abstract; no number)"))
+                              published="highly stable (abstract)"))
     diff = (lead_b - tail_b).dropna()
     rows.append(claim_row(
         "B1", "Fine-tuning protects the leading singular vectors more than the trailing ones.",
         f"the B1 log ratio of the top-{k} minus that of the bottom-{k} singular subspaces; unit (model, task, seed)",
         f"{', '.join(sb['models'])}; full fine-tuning; {config}", diff.values))
-    energy = energy_units(df[df["model"].isin(list(sb["models"]))], k)
+    energy = energy_units(own, k)
     rows.append(claim_row(
         "B2", "Fine-tuning reuses the pretrained leading spectral basis, across unrelated tasks.",
         f"log10 of the share of the update's energy in the pretrained top-{k} block ‖U_kᵀ ΔW V_k‖² / ‖ΔW‖² over "
         "its expectation k²/(mn) for an update independent of the basis; unit (model, task, seed)",
         f"{', '.join(sb['models'])}; full fine-tuning; {config}", energy["log_gain"].values,
-        published="'shared across unrelated tasks' (abstract; no number)"))
+        published="shared across tasks (abstract)"))
     if len(cross_units):
         rows.append(claim_row(
             "B2", "Unrelated tasks share their update directions as much as two seeds of one task do.",
@@ -174,17 +180,17 @@ def claim_rows(df: pd.DataFrame, sb: dict, cross_units: pd.Series, scale: pd.Dat
             measure_s = f"B1 log ratio of {pretrained[0]} minus that of {scratch[0]}; unit (task, seed)"
         rows.append(claim_row("B3", "Models pretrained on more data are spectrally more stable under fine-tuning.",
                               measure_s, f"{', '.join(group['models'])}; {', '.join(group['tasks'])}; {config}",
-                              values.values, published="'more spectrally stable' (abstract; no number)"))
-    amp = amplification_units(df[df["model"].isin(list(sb["models"]))], k)
+                              values.values, published="more stable (abstract)"))
+    amp = amplification_units(own, k)
     rows.append(claim_row(
         "B5", "(SpecLoRA) Fine-tuning amplifies the top singular values.",
         f"mean relative change (σ1 − σ0) / σ0 of the top-{k} singular values; unit (model, task, seed)",
         f"{', '.join(sb['models'])}; full fine-tuning; {config}", amp.values,
-        published="amplified (SpecLoRA, arXiv 2505.23099)"))
-    rot = rotation_units(df[df["model"].isin(list(sb["models"]))], k)
+        published="amplified (SpecLoRA)"))
+    rot = rotation_units(own, k)
     rows.append(claim_row(
         "B5", "(SpecLoRA) Fine-tuning rotates the dominant singular vectors more than the tail.",
         f"log10[(1 − matched |cos|)_top-{k} / (1 − matched |cos|)_bottom-{k}], matched within a window of ‖ΔW‖₂ "
         "in singular value; unit (model, task, seed)", f"{', '.join(sb['models'])}; full fine-tuning; {config}",
-        rot.values, published="re-oriented, tail stable (SpecLoRA)"))
+        rot.values, published="re-oriented (SpecLoRA)"))
     return rows

@@ -28,8 +28,8 @@ def heatmaps(ratios: pd.DataFrame, out: Path, k: int, null: str) -> None:
         sns.heatmap(grid, ax=ax, cmap="RdBu", center=0, annot=grid.shape[1] <= 8 and grid.shape[0] <= 8, fmt=".1f",
                     annot_kws={"fontsize": 6}, cbar_kws={"label": f"log10 null / real (top {k})"})
         ax.set(title=f"{model}: null '{null}'", xlabel="", ylabel="layer")
-        ax.tick_params(axis="x", labelrotation=45)
-    fig.subplots_adjust(wspace=0.5)
+        ax.set_xticks(ax.get_xticks(), ax.get_xticklabels(), rotation=40, ha="right")
+    fig.subplots_adjust(wspace=0.6)
     style.save(fig, out / "stability_heatmap")
 
 
@@ -51,8 +51,9 @@ def overlap_vs_k(df: pd.DataFrame, out: Path) -> None:
         rand = part.groupby("k")["random"].median()
         ax.plot(rand.index, 1 - rand.values, ls=":", color="grey", label="random k-subspace")
         ax.set(xscale="log", yscale="log", xlabel="k", ylabel="1 − overlap (median over matrices)", title=model)
-    axes[0].legend(loc="lower center", bbox_to_anchor=(0.5 if len(axes) == 1 else 1.1, 1.08), ncol=3,
+    axes[0].legend(loc="lower center", bbox_to_anchor=(0.5 if len(axes) == 1 else 1.15, 1.08), ncol=3,
                    frameon=False, fontsize=6)
+    fig.subplots_adjust(wspace=0.35)
     style.save(fig, out / "overlap_vs_k")
 
 
@@ -113,10 +114,10 @@ def cross(pairs: pd.DataFrame, out: Path) -> None:
             elif r["seed_a"] == seed:
                 grid.loc[r["task_a"], r["task_b"]] = grid.loc[r["task_b"], r["task_a"]] = r["overlap"]
         sns.heatmap(grid, ax=ax, annot=True, fmt=".2f", cmap="viridis", annot_kws={"fontsize": 6},
-                    cbar_kws={"label": "update overlap"})
-        ax.set(title=f"{model}: diagonal = two seeds; random {part['random'].mean():.3f}")
-        ax.tick_params(axis="x", labelrotation=45)
-    fig.subplots_adjust(wspace=0.6)
+                    vmin=part["random"].mean(), cbar_kws={"label": "update overlap"})
+        ax.set(title=f"{model}: diagonal = two seeds\n(random k-subspaces: {part['random'].mean():.3f})")
+        ax.set_xticks(ax.get_xticks(), ax.get_xticklabels(), rotation=40, ha="right")
+    fig.subplots_adjust(wspace=0.7)
     style.save(fig, out / "cross_task")
 
 

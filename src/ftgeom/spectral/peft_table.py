@@ -76,7 +76,7 @@ def claim_rows(runs: pd.DataFrame, sb: dict, config: str) -> list[dict]:
                 "B4", f"Spectral-coefficient fine-tuning at ≈ 0.2 % of the parameters is within {MARGIN:g} points of "
                 f"{name}.", f"{what} minus {name}, test points ×100 per (task, seed); non-inferiority margin "
                 f"−{MARGIN:g}", setting, paired(runs, "spectral", other).values, threshold=-MARGIN,
-                published="competitive on GLUE with ~0.2 % of the parameters (abstract)"))
+                published="competitive on GLUE at ~0.2 % (abstract)"))
     return rows
 
 

@@ -67,8 +67,11 @@ def _setup(sb: dict, pretraining: pd.DataFrame) -> dict[str, str]:
     """The runs the prose describes, from the config and the pretraining records (nothing typed in the paper)."""
     groups = []
     for group in sb.get("scale", []):
-        models = _listing(f"{m} ({'random initialisation' if group['examples'][m] == 0 else f'{group['examples'][m]:,.0f} examples'})"
-                          for m in group["models"])
+        described = []
+        for m in group["models"]:
+            n = group["examples"][m]
+            described.append(f"{m} ({'random initialisation' if n == 0 else f'{n:,.0f} examples'})")
+        models = _listing(described)
         groups.append(f"{models}, each fine-tuned on {_listing(group['tasks'])} (seeds "
                       f"{', '.join(map(str, group['seeds']))})")
     out = {"b scale groups": "; ".join(groups) or "none"}

@@ -56,14 +56,15 @@ def main(argv=None) -> None:
     rows += peft_table.claim_rows(runs, sb, args.config) if len(runs) else []
     order = {c: i for i, c in enumerate(["B1", "B2", "B3", "B4", "B5"])}
     claims = write_claims(sorted(rows, key=lambda r: order[r["claim_id"]]), args.claims)
-    summary = analysis.summary(df)
-    ratios = analysis.null_ratios(df, k, null)
+    own = analysis.foundation(df, sb)  # the `spectral.models` pairs: what B1, B2 and B5 are measured on
+    summary = analysis.summary(own)
+    ratios = analysis.null_ratios(own, k, null)
     layers = ratios[ratios["end"] == "lead"].groupby(["model", "layer", "label", "kind"])["log_ratio"].mean()
     pretraining = pd.DataFrame([{"model": Path(d).name,
                                  **read_json(Path(d) / "ftgeom_model.json").get("pretraining", {})}
                                 for d in args.pretrained])
     out = {"stability": summary, "layers": layers.reset_index(), "peft": peft, "scale": scale, "cross": pairs,
-           "energy": analysis.energy_units(df, k), "steps": steps, "pretraining": pretraining,
+           "energy": analysis.energy_units(own, k), "steps": steps, "pretraining": pretraining,
            "peft_runs": runs}
     args.tables.mkdir(parents=True, exist_ok=True)
     for name, frame in out.items():
@@ -72,16 +73,16 @@ def main(argv=None) -> None:
     tex = {"stability": tables.stability(summary, k), "scale": tables.scale(scale) if len(scale) else "",
            "cross": tables.cross(pairs) if len(pairs) else "",
            "peft": peft_table.latex(peft, tasks, NAMES) if len(peft) else "",
-           "numbers": tables.numbers(sb, df, summary, claims, peft, pairs, pretraining)}
+           "numbers": tables.numbers(sb, own, summary, claims, peft, pairs, pretraining)}
     for name, text in tex.items():
         write_text(args.tables / f"paper_b_{name}.tex", text or "% no such part in this config\n")
     theme()
     args.figures.mkdir(parents=True, exist_ok=True)
     figures.heatmaps(ratios, args.figures, k, null)
-    figures.overlap_vs_k(df, args.figures)
+    figures.overlap_vs_k(own, args.figures)
     figures.steps(steps, args.figures, k)
     figures.scale(scale, args.figures)
-    figures.cross(pairs, args.figures)
+    figures.cross(pairs[pairs["model"].isin(list(sb["models"]))], args.figures)
     figures.peft_bars(runs, PEFT_ORDER, args.figures)
     print(claims[["claim_id", "effect", "ci_low", "ci_high", "n", "verdict"]].to_string(index=False), flush=True)
 
