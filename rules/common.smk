@@ -355,19 +355,24 @@ def sb_group(w):
     runs = []
     if w.job == "scale":
         members = [
-            {"name": f"full-seed{s}", "method": "full", "seed": s, "keep": True} for s in sb_scale_seeds(w.model, w.task)
+            {"name": f"full-seed{s}", "method": "full", "seed": s, "keep": True}
+            for s in sb_scale_seeds(w.model, w.task)
         ]
     else:
         members = sb_plan.peft_members(SB, w.model, w.task)
     for m in members:
-        spec = train_spec(SimpleNamespace(model=w.model, task=w.task, method="full", seed=m["seed"]), 1 if m["keep"] else None)
+        spec = train_spec(
+            SimpleNamespace(model=w.model, task=w.task, method="full", seed=m["seed"]), 1 if m["keep"] else None
+        )
         spec.pop("track_features", None)  # paper C's feature tracking: not needed here, and it costs evaluations
         if w.job == "peft":
             spec.update(method=m["method"], lr=m["lr"], paper_b={"run": m["run"]})
             if m["options"]:
                 spec["method_options"] = m["options"]
         out = f"{sb_job_dir(w.model, w.task, w.job)}/{m['name']}"
-        runs.append({"spec": spec, "out": f"{out}.json", "trajectory": m["keep"] and f"{out}.trajectory", "name": m["name"]})
+        runs.append(
+            {"spec": spec, "out": f"{out}.json", "trajectory": m["keep"] and f"{out}.trajectory", "name": m["name"]}
+        )
     return runs
 
 
