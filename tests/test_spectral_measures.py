@@ -182,9 +182,9 @@ def test_top_subspace_picks_lead_and_tail_columns():
             top_subspace(x, **bad)
 
 
-KEYS = {"source", "k", "end", "overlap_left", "overlap_right", "overlap", "one_minus", "random", "matched_cos_left",
-        "matched_cos_right", "matched_cos", "sv_change", "energy_share", "energy_random", "intruders", "rel_update",
-        "stable_rank", "top_sv_change"}
+KEYS = {"source", "k", "end", "overlap_left", "overlap_right", "overlap", "one_minus", "max_angle", "random",
+        "matched_cos_left", "matched_cos_right", "matched_cos", "sv_change", "energy_share", "energy_random",
+        "intruders", "rel_update", "stable_rank", "top_sv_change"}
 
 
 def test_compare_structure_and_the_identity_update():
@@ -221,3 +221,18 @@ def test_compare_aligned_low_rank_update_against_nulls():
     assert real["top_sv_change"] == pytest.approx(float(torch.linalg.svdvals(w1)[0] / 8.0 - 1.0), rel=1e-10)
     again = compare(w0, w1, ks=(k,), generator=gen(3))
     assert [r["one_minus"] for r in again] == [r["one_minus"] for r in rows.values()]
+
+
+def test_largest_principal_angle_is_the_turn_of_the_worst_direction():
+    import math
+
+    s = torch.tensor([10.0, 5, 4, 3, 2, 1, 0.5, 0.1], dtype=torch.float64)
+    w0 = torch.diag(s)
+    turn = torch.eye(8, dtype=torch.float64)
+    c, sn = math.cos(math.radians(30)), math.sin(math.radians(30))
+    turn[0, 0], turn[0, 7], turn[7, 0], turn[7, 7] = c, -sn, sn, c  # the top left vector turns 30° towards e7
+    w1 = turn @ w0
+    rows = {(r["source"], r["k"], r["end"]): r for r in compare(w0, w1, [1], nulls=())}
+    assert rows[("real", 1, "lead")]["max_angle"] == pytest.approx(15.0, abs=1e-6)  # left 30°, right 0°
+    same = compare(w0, w0.clone(), [1, 4], nulls=())
+    assert all(r["max_angle"] == pytest.approx(0.0, abs=1e-5) for r in same)

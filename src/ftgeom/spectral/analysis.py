@@ -56,7 +56,7 @@ def per_unit(ratios: pd.DataFrame, end: str = "lead") -> pd.Series:
 def summary(df: pd.DataFrame) -> pd.DataFrame:
     """Per (model, run, source, k, end): the measures' medians and means over matrices and runs (the overlap-vs-k
     figure and the stability table)."""
-    cols = ["one_minus", "overlap", "random", "matched_cos", "sv_change", "energy_share", "energy_random",
+    cols = ["one_minus", "overlap", "max_angle", "random", "matched_cos", "sv_change", "energy_share", "energy_random",
             "intruders", "rel_update", "stable_rank"]
     cols = [c for c in cols if c in df]
     grouped = df.groupby(["model", "run", "source", "k", "end"])

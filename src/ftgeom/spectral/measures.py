@@ -6,6 +6,8 @@ come out ~1.000; ``compare`` puts every measure next to the same measure for nul
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 
 import torch
@@ -168,14 +170,18 @@ def _source_rows(source: str, w0: torch.Tensor, w1: torch.Tensor, dw: torch.Tens
         if not 0 < k <= r:
             continue
         for end in ("lead", "tail"):
-            left = overlap(top_subspace(base, k, end, "left"), top_subspace(tuned, k, end, "left"))
-            right = overlap(top_subspace(base, k, end, "right"), top_subspace(tuned, k, end, "right"))
+            blocks = {side: (top_subspace(base, k, end, side), top_subspace(tuned, k, end, side))
+                      for side in ("left", "right")}
+            left, right = (overlap(*blocks[side]) for side in ("left", "right"))
+            # the largest principal angle: how far the worst direction of the subspace turned (degrees)
+            angles = [math.degrees(math.acos(float(principal_cosines(*blocks[side]).min()))) for side in blocks]
             cos_l = float(matched_cosines(base, tuned, k, tol, side="left", end=end)[0].mean())
             cos_r = float(matched_cosines(base, tuned, k, tol, side="right", end=end)[0].mean())
             mean = (left + right) / 2
             rows.append({
                 "source": source, "k": k, "end": end,
                 "overlap_left": left, "overlap_right": right, "overlap": mean, "one_minus": max(0.0, 1.0 - mean),
+                "max_angle": sum(angles) / 2,
                 "random": (random_overlap(k, m) + random_overlap(k, n)) / 2,
                 "matched_cos_left": cos_l, "matched_cos_right": cos_r, "matched_cos": (cos_l + cos_r) / 2,
                 "sv_change": float(torch.nanmean(sv_change[_indices(r, k, end)])),
@@ -192,7 +198,8 @@ def compare(w0: torch.Tensor, w1: torch.Tensor, ks, *, intruder_k: int = 10, thr
 
     Sources are "real" and "null-<kind>" for each kind in ``nulls`` (W1' = W0 + null perturbation of ΔW). ks larger
     than r = min(m, n) are skipped. Per row: "overlap_left"/"overlap_right" of the k lead or tail singular vectors,
-    their mean "overlap", "one_minus" (1 − overlap, floored at 0), "random" (chance overlap, mean of k/m and k/n),
+    their mean "overlap", "one_minus" (1 − overlap, floored at 0), "max_angle" (the largest principal angle in
+    degrees, mean of left and right), "random" (chance overlap, mean of k/m and k/n),
     "matched_cos_left"/"matched_cos_right" and their mean "matched_cos" (mean over the k indices of
     ``matched_cosines`` with tol = ‖ΔW‖₂ of that source), "sv_change" (mean relative change of those k singular
     values), "energy_share" and "energy_random"; repeated per source: "intruders" (count at ``intruder_k``, None if

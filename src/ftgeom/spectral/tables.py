@@ -26,11 +26,12 @@ def stability(summary: pd.DataFrame, k: int) -> str:
     for (model, source), g in sel.groupby(["model", "source"], sort=False):
         lead, tail = g[g["end"] == "lead"].iloc[0], g[g["end"] == "tail"]
         rows.append([escape(model), escape(SOURCES.get(source, source)), _sci(lead["median_one_minus"]),
-                     _sci(tail["median_one_minus"].iloc[0]) if len(tail) else "--", f"{lead['mean_matched_cos']:.4f}",
+                     _sci(tail["median_one_minus"].iloc[0]) if len(tail) else "--", f"{lead['mean_max_angle']:.2f}",
+                     f"{lead['mean_matched_cos']:.4f}",
                      f"{lead['mean_intruders']:.2f}", _sci(lead["mean_energy_share"]),
                      _sci(lead["mean_energy_random"])])
-    return _tabular(["model", "update", f"$1-$ov. top {k}", f"$1-$ov. bottom {k}", "matched $|\\cos|$",
-                     "intruders", "energy in top block", "random"], rows, "llrrrrrr")
+    return _tabular(["model", "update", f"$1-$ov. top {k}", f"$1-$ov. bottom {k}", "largest angle ($^\\circ$)",
+                     "matched $|\\cos|$", "intruders", "energy in top block", "random"], rows, "llrrrrrrr")
 
 
 def scale(table: pd.DataFrame) -> str:
