@@ -26,10 +26,10 @@ def test_plan_lists_each_run_once_and_keeps_one_peft_seed():
     assert plan.full_runs(SB) == [("bert", "a", 0), ("bert", "a", 1), ("bert", "b", 0), ("bert", "b", 1),
                                   ("bert-scratch", "a", 0), ("bert-scratch", "a", 3), ("bert", "a", 3)]
     members = plan.peft_members(SB, "bert", "a")
-    assert [m["name"] for m in members] == ["spectral-seed0", "spectral-seed1", "spectral-seed2", "lora-seed0",
-                                            "lora-seed1", "lora-seed2", "spectral-diag-all-seed0"]
+    assert [m["name"] for m in members] == ["lora-seed0", "lora-seed1", "lora-seed2", "spectral-diag-all-seed0",
+                                            "spectral-seed0", "spectral-seed1", "spectral-seed2"]
     # the table's methods keep the keep_seed's weights; the variants keep none
-    assert [m["name"] for m in members if m["keep"]] == ["spectral-seed1", "lora-seed1"]
+    assert [m["name"] for m in members if m["keep"]] == ["lora-seed1", "spectral-seed1"]
     assert plan.peft_members(SB, "bert", "b") == []
     runs = plan.analysed(SB, "bert", "a")
     assert {"task": "a", "run": "lora", "seed": 1} in runs and len(runs) == 3 + 2

@@ -32,7 +32,8 @@ def peft_members(sb: dict, model: str, task: str) -> list[dict]:
             out.append({"name": f"{run}-seed{s}", "run": run, "method": entry["method"],
                         "options": entry.get("options", {}), "lr": entry["lr"], "seed": s,
                         "keep": run in peft["methods"] and s == peft.get("keep_seed", peft["seeds"][0])})
-    return out
+    # by name: a config's key order (which a YAML round trip may change) must not change the job's params
+    return sorted(out, key=lambda m: m["name"])
 
 
 def scale_runs(sb: dict) -> list[tuple[str, str, int]]:
