@@ -28,6 +28,7 @@ except (WorkflowError, ConfigError) as err:
 
 R = "results"
 FT = config["finetune"]
+FT_PAIRS = finetune_pairs(config)
 
 
 wildcard_constraints:
@@ -328,7 +329,7 @@ def pretrain_spec(w):
 
 def from_foundation(model, task, seed):
     """Whether the foundation's full run of (model, task, seed) keeps its final weights (trajectory or kept)."""
-    return (model, task) in finetune_pairs(config) and (is_traced("full", seed) or is_kept("full", seed))
+    return (model, task) in FT_PAIRS and (is_traced("full", seed) or is_kept("full", seed))
 
 
 def sb_job_dir(model, task, job):

@@ -34,7 +34,6 @@ def test_plan_lists_each_run_once_and_keeps_one_peft_seed():
     runs = plan.analysed(SB, "bert", "a")
     assert {"task": "a", "run": "lora", "seed": 1} in runs and len(runs) == 3 + 2
     assert plan.stability_pairs(SB) == [("bert", "a"), ("bert", "b"), ("bert-scratch", "a")]
-    assert plan.pretraining_examples(SB, "bert-scratch") == 0 and plan.pretraining_examples(SB, "x") is None
 
 
 def _rows(one_minus_real: float, one_minus_null: float, task="a", seed=0, model="bert", m=64, n=64):

@@ -27,7 +27,8 @@ def define(values: dict[str, object]) -> str:
     return "".join(f"\\newcommand{{\\{_name(k)}}}{{{escape(v)}}}\n" for k, v in values.items())
 
 
-def _listing(items) -> str:
+def listing(items) -> str:
+    """'a, b and c' (prose lists of the generated numbers)."""
     items = [str(i) for i in items]
     return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1] if items else "none"
 
@@ -39,12 +40,12 @@ def settings(config: dict, config_name: str) -> dict[str, object]:
     out = {
         "config name": config_name,
         "seeds": len(ft["seeds"]),
-        "seed list": _listing(ft["seeds"]),
+        "seed list": listing(ft["seeds"]),
         "epochs": ft["epochs"],
         "batch size": ft["batch_size"],
-        "methods": _listing(ft["methods"]),
-        "models": _listing(ft["models"]),
-        "tasks": _listing(ft["tasks"]),
+        "methods": listing(ft["methods"]),
+        "models": listing(ft["models"]),
+        "tasks": listing(ft["tasks"]),
         "task count": len(ft["tasks"]),
         "lr full": ft["lr"].get("full", "--"),
         "lr frozen": ft["lr"].get("frozen", "--"),
@@ -60,10 +61,10 @@ def settings(config: dict, config_name: str) -> dict[str, object]:
         out.update({
             "hp seeds": len(hp["seeds"]),
             "hp variant seeds": len(hp.get("variant_seeds", hp["seeds"])),
-            "hp taus": "; ".join(f"{m}: {_listing(t)}" for m, t in taus.items()),
+            "hp taus": "; ".join(f"{m}: {listing(t)}" for m, t in taus.items()),
             "hp converged epochs": hp["converged_epochs"],
             "hp label smoothing": hp.get("label_smoothing", 0.1),
-            "hp models": _listing(f"{m} ({_listing(t)})" for m, t in hp["models"].items()),
+            "hp models": listing(f"{m} ({listing(t)})" for m, t in hp["models"].items()),
             "hp linear problems": hp.get("linear_model", {}).get("seeds", "--"),
         })
     return out

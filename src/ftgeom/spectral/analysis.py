@@ -95,24 +95,22 @@ def amplification_units(df: pd.DataFrame, k: int) -> pd.Series:
 def scale_table(df: pd.DataFrame, sb: dict) -> pd.DataFrame:
     """Per scale group, model, task and seed: the log null ratio (lead, claim k), 1 − overlap of the real update,
     the relative update size and the unique pretraining examples."""
-    from ftgeom.spectral.plan import pretraining_examples
-
     k, null = sb.get("claim_k", 16), sb.get("verdict_null", "spectrum")
+    keys = ["model", "task", "seed"]
     ratios = null_ratios(df, k, null)
+    ratio = ratios[(ratios["run"] == "full") & (ratios["end"] == "lead")].groupby(keys)["log_ratio"].mean()
+    real = df[(df["run"] == "full") & (df["source"] == "real") & (df["k"] == k) & (df["end"] == "lead")]
+    one_minus = eligible(real, k).groupby(keys)["one_minus"].mean()
+    rel_update = real.groupby(keys)["rel_update"].median()
     rows = []
     for g, group in enumerate(sb.get("scale", [])):
         for model in group["models"]:
             for task in group["tasks"]:
                 for seed in group["seeds"]:
-                    sel = ratios[(ratios["model"] == model) & (ratios["task"] == task) & (ratios["seed"] == seed)
-                                 & (ratios["run"] == "full") & (ratios["end"] == "lead")]
-                    raw = df[(df["model"] == model) & (df["task"] == task) & (df["seed"] == seed)
-                             & (df["run"] == "full") & (df["source"] == "real") & (df["k"] == k)
-                             & (df["end"] == "lead")]
+                    key = (model, task, seed)
                     rows.append({"group": g, "model": model, "task": task, "seed": seed,
-                                 "examples": pretraining_examples(sb, model), "log_ratio": sel["log_ratio"].mean(),
-                                 "one_minus": eligible(raw, k)["one_minus"].mean(),
-                                 "rel_update": raw["rel_update"].median()})
+                                 "examples": group["examples"][model], "log_ratio": ratio.get(key, np.nan),
+                                 "one_minus": one_minus.get(key, np.nan), "rel_update": rel_update.get(key, np.nan)})
     return pd.DataFrame(rows)
 
 

@@ -12,6 +12,8 @@ import pandas as pd
 import torch
 from safetensors import safe_open
 
+from ftgeom.spectral.measures import overlap
+
 
 def load_subspaces(stability_dir: str | Path) -> dict[tuple, dict[str, torch.Tensor]]:
     """{(task, seed, source, what): {matrix name: m x k}} of one model's full runs."""
@@ -24,8 +26,9 @@ def load_subspaces(stability_dir: str | Path) -> dict[tuple, dict[str, torch.Ten
 
 
 def _overlap(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Overlap of the leading min(k_a, k_b) columns (a matrix of rank below k keeps fewer)."""
     k = min(a.shape[1], b.shape[1])
-    return float((a[:, :k].double().T @ b[:, :k].double()).pow(2).sum() / k)
+    return overlap(a[:, :k], b[:, :k])
 
 
 def pair_overlaps(subspaces: dict, model: str, unrelated: list[list[str]]) -> pd.DataFrame:

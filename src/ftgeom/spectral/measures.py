@@ -170,11 +170,11 @@ def _source_rows(source: str, w0: torch.Tensor, w1: torch.Tensor, dw: torch.Tens
         if not 0 < k <= r:
             continue
         for end in ("lead", "tail"):
-            blocks = {side: (top_subspace(base, k, end, side), top_subspace(tuned, k, end, side))
-                      for side in ("left", "right")}
-            left, right = (overlap(*blocks[side]) for side in ("left", "right"))
-            # the largest principal angle: how far the worst direction of the subspace turned (degrees)
-            angles = [math.degrees(math.acos(float(principal_cosines(*blocks[side]).min()))) for side in blocks]
+            # principal cosines per side: their mean square is the overlap, the smallest gives the largest angle
+            cosines = [principal_cosines(top_subspace(base, k, end, side), top_subspace(tuned, k, end, side))
+                       for side in ("left", "right")]
+            left, right = (float(c.square().sum()) / k for c in cosines)
+            angles = [math.degrees(math.acos(float(c.min()))) for c in cosines]
             cos_l = float(matched_cosines(base, tuned, k, tol, side="left", end=end)[0].mean())
             cos_r = float(matched_cosines(base, tuned, k, tol, side="right", end=end)[0].mean())
             mean = (left + right) / 2

@@ -62,11 +62,3 @@ def stability_pairs(sb: dict) -> list[tuple[str, str]]:
     pairs = [(m, t) for m, t, _ in full_runs(sb)]
     pairs += [(m, t) for m, tasks in (sb.get("peft") or {}).get("models", {}).items() for t in tasks]
     return list(dict.fromkeys(pairs))
-
-
-def pretraining_examples(sb: dict, model: str) -> float | None:
-    """Unique pretraining examples of a model of a scale group (0: random initialisation), if stated."""
-    for group in sb.get("scale", []):
-        if model in group.get("examples", {}):
-            return group["examples"][model]
-    return None

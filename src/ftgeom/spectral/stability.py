@@ -7,6 +7,7 @@ same-spectrum null's) are kept for the cross-task overlaps the report computes.
 """
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import torch
@@ -43,8 +44,6 @@ def _as_matrix(w: torch.Tensor) -> torch.Tensor:
 
 def _generator(seed: int, *parts) -> torch.Generator:
     """A null draw that depends only on the run and the matrix (not on the order matrices are visited)."""
-    import zlib
-
     return torch.Generator().manual_seed(seed * 1_000_003 + zlib.crc32("/".join(map(str, parts)).encode()))
 
 

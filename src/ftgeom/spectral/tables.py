@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ftgeom.paper.macros import define
+from ftgeom.paper.macros import define, listing
 from ftgeom.report.latex import escape
 from ftgeom.spectral.figures import SOURCES
 
@@ -59,11 +59,6 @@ def cross(pairs: pd.DataFrame) -> str:
                     "llrrrrrr")
 
 
-def _listing(items) -> str:
-    items = [str(i) for i in items]
-    return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1] if items else "none"
-
-
 def _setup(sb: dict, pretraining: pd.DataFrame) -> dict[str, str]:
     """The runs the prose describes, from the config and the pretraining records (nothing typed in the paper)."""
     groups = []
@@ -72,8 +67,8 @@ def _setup(sb: dict, pretraining: pd.DataFrame) -> dict[str, str]:
         for m in group["models"]:
             n = group["examples"][m]
             described.append(f"{m} ({'random initialisation' if n == 0 else f'{n:,.0f} examples'})")
-        models = _listing(described)
-        groups.append(f"{models}, each fine-tuned on {_listing(group['tasks'])} (seeds "
+        models = listing(described)
+        groups.append(f"{models}, each fine-tuned on {listing(group['tasks'])} (seeds "
                       f"{', '.join(map(str, group['seeds']))})")
     out = {"b scale groups": "; ".join(groups) or "none"}
     if len(pretraining):
@@ -87,7 +82,7 @@ def _setup(sb: dict, pretraining: pd.DataFrame) -> dict[str, str]:
     spectral = (peft.get("methods") or {}).get("spectral", {}).get("options", {})
     lora = (peft.get("methods") or {}).get("lora", {}).get("options", {})
     out.update({"b peft k": spectral.get("k", "--"), "b peft variant": spectral.get("variant", "block"),
-                "b lora r": lora.get("r", 1), "b peft tasks": _listing(sorted({t for ts in peft.get("models", {})
+                "b lora r": lora.get("r", 1), "b peft tasks": listing(sorted({t for ts in peft.get("models", {})
                                                                                  .values() for t in ts})),
                 "b peft seeds": len(peft.get("seeds", []))})
     return out

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ftgeom.paper.macros import define
+from ftgeom.paper.macros import define, listing
 from ftgeom.provenance import read_json
 
 
@@ -39,11 +39,6 @@ def layernorm_scales(subspace_dirs: list[str]) -> list:
     return out
 
 
-def _listing(items) -> str:
-    items = list(items)
-    return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1] if items else "none"
-
-
 def macros(settings: dict, runs: pd.DataFrame, gaps: pd.DataFrame, ablation: pd.DataFrame, spec: pd.DataFrame,
            cheap: pd.DataFrame, kinds: pd.DataFrame, top: dict, features: list[int], transfer: pd.DataFrame,
            uni: pd.DataFrame, cosines: pd.DataFrame) -> str:
@@ -55,8 +50,8 @@ def macros(settings: dict, runs: pd.DataFrame, gaps: pd.DataFrame, ablation: pd.
         "a seeds": len(settings["seeds"]), "a lr intrinsic": f"{settings['lr']['intrinsic']:g}",
         "a lr random": f"{settings['lr']['random']:g}", "a init scale": f"{settings['init_scale']:g}",
         "a copies": settings["copies"], "a form": settings["form"],
-        "a counted tasks": _listing(gaps.loc[gaps["counted"], "task"]),
-        "a excluded tasks": _listing(gaps.loc[~gaps["counted"], "task"]),
+        "a counted tasks": listing(gaps.loc[gaps["counted"], "task"]),
+        "a excluded tasks": listing(gaps.loc[~gaps["counted"], "task"]),
         "a step ratio": f"{step.get('intrinsic', float('nan')) / step.get('full', float('nan')):.2f}",
         "a trainable": f"{100 * runs.loc[runs['run'] == 'intrinsic', 'trainable_fraction'].median():.1f}",
     }
@@ -79,23 +74,23 @@ def macros(settings: dict, runs: pd.DataFrame, gaps: pd.DataFrame, ablation: pd.
             values[f"a short top share {variant}"] = f"{100 * short.mean():.{digits}f}%"
     if not ablation.empty:
         means = ablation.groupby("label")["vs_headline"].mean()
-        values["a ablation rows"] = _listing(f"{k}: {v:+.1f}" for k, v in means.items() if not k.startswith("headline"))
+        values["a ablation rows"] = listing(f"{k}: {v:+.1f}" for k, v in means.items() if not k.startswith("headline"))
     ol, tr = settings.get("outliers") or {}, settings.get("transfer") or {}
     values.update({"a sigma": f"{ol.get('sigma', 3.0):g}", "a transfer d": tr.get("d") or settings["d"],
-                   "a transfer seeds": len(tr.get("seeds", [])), "a model features": _listing(map(str, features))})
+                   "a transfer seeds": len(tr.get("seeds", [])), "a model features": listing(map(str, features))})
     if len(cheap):
         values["a outlier share"] = f"{100 * cheap['fraction'].mean():.2f}%"
         values["a outlier excess"] = f"{(cheap['count'] / cheap['gaussian_expectation']).mean():.2f}"
     if len(kinds):
         share = kinds.groupby("kind")["count"].sum()
         share = (100 * share / share.sum()).sort_values(ascending=False)
-        values["a outlier kinds"] = _listing(f"{k} {v:.0f}%" for k, v in share.head(4).items())
+        values["a outlier kinds"] = listing(f"{k} {v:.0f}%" for k, v in share.head(4).items())
     if top:
         sets = [set(v) for v in top.values()]
         common = set.intersection(*sets) if sets else set()
         values["a outlier top"] = "; ".join(f"{t}: {', '.join(map(str, v[:5]))}" for t, v in top.items())
-        values["a outlier common"] = _listing(map(str, sorted(common))) if common else "none"
-        values["a outlier features hit"] = _listing(map(str, sorted(set().union(*sets) & set(features)))) \
+        values["a outlier common"] = listing(map(str, sorted(common))) if common else "none"
+        values["a outlier features hit"] = listing(map(str, sorted(set().union(*sets) & set(features)))) \
             if features and sets else "none"
     if len(transfer):
         values["a transfer drop"] = f"{transfer['drop_vs_own'].mean():.1f}"
