@@ -21,16 +21,20 @@ if not workflow.config_settings.configfiles:
     configfile: Path(workflow.basedir) / "config" / "default.yaml"
 
 
-report: "report/workflow.rst"
+report: "captions/workflow.rst"
 
 
 include: "rules/common.smk"
 include: "rules/assets.smk"
 include: "rules/finetune.smk"
-include: "rules/report.smk"
-include: "rules/head_probe.smk"
-include: "rules/intrinsic.smk"
-include: "rules/spectral.smk"
+
+
+# One rule file per paper stage, named as its registry entry (ftgeom.registry), in the paper's order.
+for _paper in registry.PAPERS:
+
+    include: f"rules/{_paper.name}.smk"
+
+
 include: "rules/paper.smk"
 
 
@@ -39,7 +43,5 @@ rule all:
     input:
         rules.finetune_table.output,
         rules.learning_curves.output,
-        rules.head_probe_report.output if HP else [],
-        rules.intrinsic_report.output if IA else [],
-        rules.spectral_report.output if SB else [],
+        [p.outputs(R) for p in PAPERS],
         rules.paper.output,

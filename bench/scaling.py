@@ -83,10 +83,10 @@ def one_size(arch: dict) -> dict:
 
 
 def gram_subspace(t: int, dim: int) -> dict:
-    """Paper A's subspace of a t x D trajectory: the library's Gram trick (ftgeom.subspace.gram), all t directions."""
+    """Paper A's subspace of a t x D trajectory: the library's Gram trick (ftgeom.intrinsic.gram), all t directions."""
     import torch
 
-    from ftgeom.subspace.gram import basis, gram_svd
+    from ftgeom.intrinsic.gram import basis, gram_svd
 
     theta0 = torch.randn(dim, generator=torch.Generator().manual_seed(t))
     points = theta0 + 0.01 * torch.randn(t, dim, generator=torch.Generator().manual_seed(t + 1))

@@ -6,7 +6,7 @@
    exists) and a BERT-base-sized layer (D = 7.09 M, synthetic: θ₀ plus small moves). Each method runs in its own
    process after the trajectory is loaded: seconds, and peak resident memory above the loaded trajectory as a
    multiple of the trajectory's size. Methods: LAPACK's dense SVD (torch.linalg.svd, full_matrices=False), and
-   the library's Gram trick (ftgeom.subspace.gram) with every right singular vector formed over the points (and,
+   the library's Gram trick (ftgeom.intrinsic.gram) with every right singular vector formed over the points (and,
    separately, the time to Σ and U alone: what the subspace stage computes; runs form V for their d only).
 2. One training step (MiniLM, batch 32 x 64 tokens, 1 thread, our precision) side by side in one process: full
    fine-tuning; the subspace method (weights rebuilt in the forward pass, d = 8 and 32); and projecting gradients
@@ -51,7 +51,7 @@ def one(name: str, method: str) -> dict:
     if method == "dense":
         torch.linalg.svd(points, full_matrices=False)
     else:
-        from ftgeom.subspace.gram import basis, gram_svd
+        from ftgeom.intrinsic.gram import basis, gram_svd
         svd = gram_svd(points, theta0, "raw")
         split["sigma_u_seconds"] = round(time.perf_counter() - t0, 3)
         basis(points, theta0, svd, len(svd.sigma), out=points)
@@ -86,7 +86,7 @@ def step_comparison(repeats: int = 6) -> dict:
     from ftgeom import runtime
     from ftgeom.methods import make_method
     from ftgeom.models import load_task_model, model_info
-    from ftgeom.subspace.store import random_basis
+    from ftgeom.intrinsic.store import random_basis
     from ftgeom.train.data import collate, load_task
     from ftgeom.train.loop import logits_of, loss_of, resolve_precision
 

@@ -1,4 +1,14 @@
 # Stage assets: models (package | hub | random) and task data (package | hub | synthetic), tokenised once per model.
+# Models of source `pretrain` are pretrained inside the workflow by the stage that needs them (rules/spectral.smk).
+
+# Keys of a model's / task's entry that only the fine-tuning runs read: changing one must not rebuild the asset.
+MODEL_TRAINING_KEYS = ("lr", "head", "max_length", "image_size", "precision")
+TASK_TRAINING_KEYS = ("epochs", "trajectory_points", "image_size", "description")
+PRETRAINED_HERE = [m for m, e in config["models"].items() if e["source"] == "pretrain"]
+
+
+def without(entry, keys):
+    return {k: v for k, v in entry.items() if k not in keys}
 
 
 rule prepare_model:

@@ -1,7 +1,30 @@
 # Stage head_probe (paper C, arXiv 2302.05779): cache the frozen backbone's features once per (model, task), probe
 # the head on them for every τ (one probing run per seed and variant), fine-tune from each probed head (one job per
-# seed; τ = 0 of the base variant is the foundation's full run), our linear-model simulation, then the report.
-rule head_features:
+# seed; τ = 0 of the base variant is the foundation's full run), our linear-model simulation, then the results.
+
+from ftgeom.head_probe.plan import finetune_runs as head_probe_runs, settings_for
+
+HEAD_PROBE = registry.by_name("head_probe")
+HP = config.get("head_probe")  # the config section (None: this stage does not run)
+
+
+def head_probe_pairs():
+    return [(m, t) for m, tasks in (HP or {}).get("models", {}).items() for t in tasks]
+
+
+def head_probe_full_spec(w):
+    """The foundation's full fine-tuning spec of this (model, task, seed): what the probed-head runs start from."""
+    return train_spec(SimpleNamespace(model=w.model, task=w.task, method="full", seed=w.seed))
+
+
+def head_probe_image_size(w):
+    """--image-size of the (model, task)'s fine-tuning runs, for the cached features (image tasks only)."""
+    spec = head_probe_full_spec(SimpleNamespace(model=w.model, task=w.task, seed=0))
+    return f"--image-size {spec['image_size']}" if "image_size" in spec else ""
+
+
+
+rule head_probe_features:
     input:
         data=task_data,
         model=rules.prepare_model.output[0],
@@ -19,16 +42,16 @@ rule head_features:
         mem_mb=res("finetune", "mem_mb"),
         runtime=res("finetune", "runtime"),
     params:
-        image_size=hp_image_size,
+        image_size=head_probe_image_size,
         eval_batch_size=FT["eval_batch_size"],
     shell:
-        "python -m ftgeom.stages.head_features --data {input.data} --model {input.model} --out {output}"
+        "python -m ftgeom.head_probe.stages.features --data {input.data} --model {input.model} --out {output}"
         " {params.image_size} --eval-batch-size {params.eval_batch_size} --threads {threads} > {log} 2>&1"
 
 
-rule head_probe:
+rule head_probe_heads:
     input:
-        features=rules.head_features.output[0],
+        features=rules.head_probe_features.output[0],
         model=rules.prepare_model.output[0],
     output:
         heads=f"{R}/head_probe/{{model}}/{{task}}/heads.pt",
@@ -53,16 +76,16 @@ rule head_probe:
             }
         ),
     shell:
-        "python -m ftgeom.stages.head_probe --features {input.features} --model {input.model}"
+        "python -m ftgeom.head_probe.stages.probe --features {input.features} --model {input.model}"
         " --config {params.config} --heads {output.heads} --out {output.probe} --threads {threads} > {log} 2>&1"
 
 
-rule head_finetune:
+rule head_probe_finetune:
     input:
         data=task_data,
         model=rules.prepare_model.output[0],
-        heads=rules.head_probe.output.heads,
-        probe=rules.head_probe.output.probe,
+        heads=rules.head_probe_heads.output.heads,
+        probe=rules.head_probe_heads.output.probe,
     output:
         directory(f"{R}/head_probe/{{model}}/{{task}}/finetune/seed{{seed}}"),
     log:
@@ -75,18 +98,18 @@ rule head_finetune:
     resources:
         **gpu_resources("finetune"),
         mem_mb=res("finetune", "mem_mb"),
-        runtime=lambda w: res("finetune", "runtime") * len(head_finetune_runs(settings_for(HP, w.model), int(w.seed))),
+        runtime=lambda w: res("finetune", "runtime") * len(head_probe_runs(settings_for(HP, w.model), int(w.seed))),
     params:
-        spec=lambda w: json_arg(hp_full_spec(w)),
-        runs=lambda w: json_arg(head_finetune_runs(settings_for(HP, w.model), int(w.seed))),
+        spec=lambda w: json_arg(head_probe_full_spec(w)),
+        runs=lambda w: json_arg(head_probe_runs(settings_for(HP, w.model), int(w.seed))),
         state=f"{R}/state/head_probe/{{model}}/{{task}}/seed{{seed}}",
     shell:
-        "python -m ftgeom.stages.head_finetune --spec {params.spec} --runs {params.runs} --heads {input.heads}"
+        "python -m ftgeom.head_probe.stages.finetune --spec {params.spec} --runs {params.runs} --heads {input.heads}"
         " --probe {input.probe} --data {input.data} --model {input.model} --out-dir {output}"
         " --state-dir {params.state} --threads {threads} > {log} 2>&1"
 
 
-rule head_linear_model:
+rule head_probe_linear_model:
     output:
         f"{R}/head_probe/linear_model.csv",
     log:
@@ -102,10 +125,10 @@ rule head_linear_model:
     params:
         config=lambda w: json_arg(HP["linear_model"]),
     shell:
-        "python -m ftgeom.stages.linear_model --config {params.config} --out {output} --threads {threads} > {log} 2>&1"
+        "python -m ftgeom.head_probe.stages.linear_model --config {params.config} --out {output} --threads {threads} > {log} 2>&1"
 
 
-rule head_probe_report:
+rule head_probe_results:
     input:
         probes=[f"{R}/head_probe/{m}/{t}/probe.json" for m, t in head_probe_pairs()],
         runs=(
@@ -114,27 +137,17 @@ rule head_probe_report:
             else []
         ),
         start=(
-            [f"{R}/finetune/{m}/{t}/full/seed{s}/metrics.json" for m, t in head_probe_pairs() for s in HP["seeds"]]
+            [metrics_path(m, t, "full", s) for m, t in head_probe_pairs() for s in HP["seeds"]]
             if HP
             else []
         ),
-        linear=rules.head_linear_model.output[0],
+        linear=rules.head_probe_linear_model.output[0],
     output:
-        claims=report(f"{R}/claims/paper_c.csv", caption="../report/paper_c_claims.rst", category="Paper C"),
-        runs=f"{R}/tables/paper_c_runs.csv",
-        summary=report(f"{R}/tables/paper_c_summary.csv", caption="../report/paper_c_summary.rst", category="Paper C"),
-        tex=f"{R}/tables/paper_c_summary.tex",
-        figures=report(
-            directory(f"{R}/figures/paper_c"),
-            patterns=["{name}.png"],
-            labels={"figure": "{name}"},
-            caption="../report/paper_c_figures.rst",
-            category="Paper C",
-        ),
+        **stage_outputs(HEAD_PROBE),
     log:
-        f"{R}/logs/head_probe/report.log",
+        f"{R}/logs/head_probe/results.log",
     benchmark:
-        f"{R}/benchmarks/head_probe/report.tsv"
+        f"{R}/benchmarks/head_probe/results.tsv"
     conda:
         "../envs/ftgeom.yaml"
     threads: res("report", "threads")
@@ -144,6 +157,6 @@ rule head_probe_report:
     params:
         taus=lambda w: json_arg(sorted({str(t) for m in HP["models"] for t in settings_for(HP, m)["taus"]})),
     shell:
-        "python -m ftgeom.stages.head_probe_report --probes {input.probes} --runs {input.runs} --start {input.start}"
-        " --linear {input.linear} --taus {params.taus} --claims {output.claims} --runs-csv {output.runs}"
-        " --summary {output.summary} --tex {output.tex} --figures {output.figures} > {log} 2>&1"
+        "python -m ftgeom.head_probe.stages.results --probes {input.probes} --runs {input.runs} --start {input.start}"
+        " --linear {input.linear} --taus {params.taus} --claims {output.claims} --runs-csv {output.tables[0]}"
+        " --summary {output.tables[1]} --tex {output.tex} --figures {output.figures} > {log} 2>&1"

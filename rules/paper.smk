@@ -2,13 +2,41 @@
 # compiled paper (results/paper/ftgeom.pdf). `snakemake paper` rebuilds only the paper from existing results.
 
 
+PAPER_SOURCES = str(Path(workflow.basedir) / "paper")
+
+
+def paper_results():
+    """Tables and figures the paper includes (they keep their paths under results/ in the build folder)."""
+    return [f"{R}/tables/finetune.tex", f"{R}/figures/learning_curves.pdf"] + [
+        path for p in PAPERS for path in p.paper_inputs(R)
+    ]
+
+
+def paper_sections():
+    """Every LaTeX source beside main.tex (an edit rebuilds the paper)."""
+    return sorted(str(p) for p in Path(PAPER_SOURCES).rglob("*.tex") if p.name != "main.tex")
+
+
+def text_models():
+    return list(dict.fromkeys(m for m, t in FT_PAIRS if task_modality(config["tasks"][t]) == "text"))
+
+
+def paper_settings():
+    """The config the paper's prose cites; operational settings are left out (they cannot change a number)."""
+    return {
+        "finetune": {k: v for k, v in FT.items() if k not in (*OPERATIONAL, "group_seeds")},
+        "tasks": config["tasks"],
+        **{p.name: config.get(p.name) for p in registry.PAPERS},
+    }
+
+
 rule paper_inputs:
     input:
-        claims=paper_claim_files(),
+        claims=[p.claims(R) for p in PAPERS],
         finetune=rules.finetune_table.output.csv,
-        paper_a=rules.intrinsic_report.output.table1 if IA else [],
+        stage_tables=[p.table(R, t) for p in PAPERS for t in p.assembly_csv],
     output:
-        claims=report(f"{R}/claims.csv", caption="../report/claims.rst", category="Verdicts"),
+        claims=report(f"{R}/claims.csv", caption="../captions/claims.rst", category="Verdicts"),
         generated=directory(f"{R}/paper/generated"),
         readme=f"{R}/paper/results.md",
     log:
@@ -22,13 +50,12 @@ rule paper_inputs:
         mem_mb=res("report", "mem_mb"),
         runtime=res("report", "runtime"),
     params:
-        paper_a=lambda w, input: f"--paper-a {input.paper_a}" if IA else "",
         config=json_arg(paper_settings()),
         text_models=json_arg(text_models()),
         readme=str(Path(workflow.basedir) / "README.md"),
     shell:
         "python -m ftgeom.stages.paper_inputs --claims-files {input.claims} --finetune {input.finetune}"
-        " {params.paper_a} --config {params.config} --text-models {params.text_models} --claims {output.claims}"
+        " --stage-tables {input.stage_tables} --config {params.config} --text-models {params.text_models} --claims {output.claims}"
         " --generated {output.generated} --readme-block {output.readme} --readme {params.readme} > {log} 2>&1"
 
 
@@ -39,7 +66,7 @@ rule paper:
         generated=rules.paper_inputs.output.generated,
         results=paper_results(),
     output:
-        report(f"{R}/paper/ftgeom.pdf", caption="../report/paper.rst", category="Paper"),
+        report(f"{R}/paper/ftgeom.pdf", caption="../captions/paper.rst", category="Paper"),
     log:
         f"{R}/logs/paper/paper.log",
     benchmark:

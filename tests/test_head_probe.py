@@ -14,7 +14,7 @@ SPEC = {"model": "tiny-bert", "task": "keywords", "method": "full", "seed": 1, "
 
 @pytest.fixture(scope="module")
 def cache(keyword_task, tiny_model, tmp_path_factory):
-    from ftgeom.headprobe.features import compute_features, save_features
+    from ftgeom.head_probe.features import compute_features, save_features
     from ftgeom.models import model_info
     from ftgeom.train.data import load_task
 
@@ -26,7 +26,7 @@ def cache(keyword_task, tiny_model, tmp_path_factory):
 
 
 def test_tau_zero_is_the_seeds_fresh_head(cache, keyword_task, tiny_model):
-    from ftgeom.headprobe.probe import probe_heads, same_head
+    from ftgeom.head_probe.probe import probe_heads, same_head
     from ftgeom.models import load_task_model, model_info
     from ftgeom.train.data import load_task
 
@@ -39,7 +39,7 @@ def test_tau_zero_is_the_seeds_fresh_head(cache, keyword_task, tiny_model):
 
 
 def test_cached_probe_equals_probing_through_the_frozen_backbone(cache, keyword_task, tiny_model, tmp_path):
-    from ftgeom.headprobe.probe import probe_config, probe_heads
+    from ftgeom.head_probe.probe import probe_config, probe_heads
     from ftgeom.methods import make_method
     from ftgeom.models import load_task_model, model_info
     from ftgeom.train.data import load_task
@@ -54,7 +54,7 @@ def test_cached_probe_equals_probing_through_the_frozen_backbone(cache, keyword_
 
 
 def test_probe_snapshots_equal_shorter_probes(cache, tiny_model):
-    from ftgeom.headprobe.probe import probe_heads, same_head
+    from ftgeom.head_probe.probe import probe_heads, same_head
     from ftgeom.models import model_info
 
     long, _ = probe_heads(cache, model_info(tiny_model), 0, PROBE, [2, 4])
@@ -63,7 +63,7 @@ def test_probe_snapshots_equal_shorter_probes(cache, tiny_model):
 
 
 def test_early_stopped_head_is_the_best_validation_epoch(cache, tiny_model):
-    from ftgeom.headprobe.probe import EARLY, probe_heads, same_head
+    from ftgeom.head_probe.probe import EARLY, probe_heads, same_head
     from ftgeom.models import model_info
 
     heads, record = probe_heads(cache, model_info(tiny_model), 0, PROBE, [0, "converged"], keep_every_epoch=True)
@@ -76,16 +76,18 @@ def test_early_stopped_head_is_the_best_validation_epoch(cache, tiny_model):
 
 def test_finetuning_from_the_tau0_head_is_the_plain_run_and_tracking_changes_no_number(
         cache, keyword_task, tiny_model, tmp_path):
-    from ftgeom.headprobe.probe import probe_heads
+    from ftgeom.head_probe.probe import probe_heads
     from ftgeom.models import model_info
+    from ftgeom.registry import extensions
     from ftgeom.train.run import finetune
 
     heads, _ = probe_heads(cache, model_info(tiny_model), 1, PROBE, [0, 3])
     plain = finetune(SPEC, keyword_task, tiny_model, tmp_path / "a.json", tmp_path / "sa", progress=False)
+    # the feature-drift hook comes from paper C's registry entry, chosen by the spec (as the finetune stage does)
     tracked = finetune({**SPEC, "track_features": True}, keyword_task, tiny_model, tmp_path / "b.json",
-                       tmp_path / "sb", progress=False, head_state=heads[0])
+                       tmp_path / "sb", progress=False, head_state=heads[0], extensions=extensions())
     probed = finetune({**SPEC, "track_features": True}, keyword_task, tiny_model, tmp_path / "c.json",
-                      tmp_path / "sc", progress=False, head_state=heads[3])
+                      tmp_path / "sc", progress=False, head_state=heads[3], extensions=extensions())
     assert plain["final"] == tracked["final"]
     assert [h["train_loss"] for h in plain["history"]] == [h["train_loss"] for h in tracked["history"]]
     drift = tracked["feature_drift"]
@@ -96,7 +98,7 @@ def test_finetuning_from_the_tau0_head_is_the_plain_run_and_tracking_changes_no_
 
 
 def test_feature_measures_match_hand_computed_values():
-    from ftgeom.train.feature_drift import drift_summary, feature_measures
+    from ftgeom.head_probe.feature_drift import drift_summary, feature_measures
 
     z0 = torch.tensor([[3.0, 4.0], [1.0, 0.0]])
     z = torch.tensor([[6.0, 8.0], [0.0, 2.0]])
@@ -110,7 +112,7 @@ def test_feature_measures_match_hand_computed_values():
 
 
 def test_energy_matches_hand_computed_values():
-    from ftgeom.headprobe.energy import energy
+    from ftgeom.head_probe.energy import energy
 
     logits = torch.tensor([[0.0, 0.0], [math.log(3.0), 0.0]], dtype=torch.float64)  # p = (.5, .5), (.75, .25)
     out = energy(logits, torch.tensor([0, 1]))
@@ -121,7 +123,7 @@ def test_energy_matches_hand_computed_values():
 
 
 def test_linear_model_matches_its_closed_forms():
-    from ftgeom.headprobe.linear_model import (
+    from ftgeom.head_probe.linear_model import (
         LinearSetting,
         finetune,
         probe,
@@ -143,14 +145,14 @@ def test_linear_model_matches_its_closed_forms():
 
 
 def test_linear_model_energy_falls_with_probing():
-    from ftgeom.headprobe.linear_model import LinearSetting, simulate
+    from ftgeom.head_probe.linear_model import LinearSetting, simulate
 
     rows = simulate(LinearSetting(d=60, k=8, n=20, steps=20), seed=1, taus=[0, 4, 64])
     assert rows[0]["energy"] > rows[1]["energy"] > rows[2]["energy"]
 
 
 def test_interior_peak_sees_rise_then_fall_only():
-    from ftgeom.headprobe.analysis import interior_peak
+    from ftgeom.head_probe.analysis import interior_peak
 
     x = np.array([0.1, 0.4, 0.7, 1.0])
     assert interior_peak(x, 5 - (x - 0.5) ** 2) > 0                       # rises, then falls
@@ -159,7 +161,7 @@ def test_interior_peak_sees_rise_then_fall_only():
 
 
 def test_plan_lists_variants_on_their_seeds():
-    from ftgeom.headprobe.plan import finetune_runs, settings_for
+    from ftgeom.head_probe.plan import finetune_runs, settings_for
 
     hp = {"seeds": [0, 1, 2], "variant_seeds": [0], "taus": {"m": [0, 4, "converged"]}, "lr": 0.01,
           "converged_epochs": 10, "label_smoothing": 0.1, "variants": {"m": ["smooth", "mlp", "early"]}}

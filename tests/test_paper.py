@@ -14,6 +14,7 @@ from ftgeom.claims import COLUMNS, claim_row
 from ftgeom.paper import macros, published, readme
 from ftgeom.paper.build import PaperError, build, problems
 from ftgeom.paper.verdicts import ClaimsError, assemble, latex_table
+from ftgeom.registry import PAPERS
 from ftgeom.report.latex import escape
 
 HAS_LATEX = shutil.which("latexmk") is not None and shutil.which("pdflatex") is not None
@@ -55,8 +56,8 @@ def _row(claim_id, setting="s", values=(0.5, 0.6, 0.55), measure="m", claim="a c
 
 
 def test_assemble_orders_papers_and_claims_and_keeps_a_stages_order(tmp_path):
-    c = _claims_file(tmp_path, "paper_c.csv", [_row("C10"), _row("C2", "second"), _row("C2", "first")])
-    a = _claims_file(tmp_path, "paper_a.csv", [_row("A1")])
+    c = _claims_file(tmp_path, "head_probe.csv", [_row("C10"), _row("C2", "second"), _row("C2", "first")])
+    a = _claims_file(tmp_path, "intrinsic.csv", [_row("A1")])
     claims = assemble([c, a])
     assert list(claims["claim_id"]) == ["A1", "C2", "C2", "C10"]
     assert list(claims.loc[claims["claim_id"] == "C2", "setting"]) == ["second", "first"]
@@ -64,10 +65,10 @@ def test_assemble_orders_papers_and_claims_and_keeps_a_stages_order(tmp_path):
 
 
 @pytest.mark.parametrize("name, edit, needle", [
-    ("claims_c.csv", lambda f: f, "paper_<letter>.csv"),
-    ("paper_c.csv", lambda f: f.drop(columns="verdict"), "missing column(s) verdict"),
-    ("paper_c.csv", lambda f: f.assign(claim_id="A1"), "does not belong to paper C"),
-    ("paper_c.csv", lambda f: f.assign(verdict="maybe"), "unknown verdict(s) maybe"),
+    ("claims_c.csv", lambda f: f, "named after its paper stage (intrinsic.csv, spectral.csv, head_probe.csv)"),
+    ("head_probe.csv", lambda f: f.drop(columns="verdict"), "missing column(s) verdict"),
+    ("head_probe.csv", lambda f: f.assign(claim_id="A1"), "does not belong to paper C"),
+    ("head_probe.csv", lambda f: f.assign(verdict="maybe"), "unknown verdict(s) maybe"),
 ])
 def test_assemble_rejects_files_off_the_contract_naming_them(tmp_path, name, edit, needle):
     path = tmp_path / name
@@ -80,7 +81,7 @@ def test_assemble_rejects_files_off_the_contract_naming_them(tmp_path, name, edi
 def test_verdict_table_has_every_row_once_and_escapes_text(tmp_path):
     rows = [_row("C1", "vision_a", measure="m_1"), _row("C1", "language", measure="m_1"),
             _row("C1", "vision_a", (-1, -1.2, -0.9), measure="m 2"), _row("C2", "pooled", claim="50% & more")]
-    claims = assemble([_claims_file(tmp_path, "paper_c.csv", rows)])
+    claims = assemble([_claims_file(tmp_path, "head_probe.csv", rows)])
     tex = latex_table(claims)
     assert tex.count("\\hspace{1em}vision\\_a") == 2 and tex.count("\\hspace{1em}language") == 1
     assert tex.count("\\emph{m\\_1}") == 1, "a measure is printed once per claim, its settings under it"
@@ -91,16 +92,18 @@ def test_verdict_table_has_every_row_once_and_escapes_text(tmp_path):
 
 
 def test_findings_and_macros_are_generated_from_the_rows(tmp_path):
-    claims = assemble([_claims_file(tmp_path, "paper_c.csv", [_row("C1"), _row("C1", "b", (-1, -2, -1.5))])])
+    claims = assemble([_claims_file(tmp_path, "head_probe.csv", [_row("C1"), _row("C1", "b", (-1, -2, -1.5))])])
     text = macros.findings(claims, "C")
     assert "1 reproduced, 1 not reproduced" in text and "s: \\emph{reproduced}" in text
     assert macros.findings(claims, "A").startswith("No claim rows")
     numbers = macros.define(macros.numbers(claims))
     assert "\\newcommand{\\ftClaimRows}{2}" in numbers and "\\newcommand{\\ftRowsNotReproduced}{1}" in numbers
-    assert "\\stageCtrue" in macros.stage_flags({"C"}) and "\\stageAfalse" in macros.stage_flags({"C"})
-    settings = macros.settings(yaml.safe_load((REPO / "config" / "default.yaml").read_text()), "default")
+    letters = [p.letter for p in PAPERS]
+    flags = macros.stage_flags({"C"}, letters)
+    assert "\\stageCtrue" in flags and "\\stageAfalse" in flags
+    settings = macros.settings(yaml.safe_load((REPO / "config" / "default.yaml").read_text()), "default", PAPERS)
     defined = macros.define(settings)
-    assert "\\newcommand{\\ftSeeds}{3}" in defined and "\\newcommand{\\ftHpConvergedEpochs}{100}" in defined
+    assert "\\newcommand{\\ftSeeds}{3}" in defined and "\\newcommand{\\ftHeadProbeConvergedEpochs}{100}" in defined
     assert "\\newcommand{\\ftResamples}{10,000}" in defined and "\\newcommand{\\ftCiLevel}{95\\%}" in defined
 
 
@@ -121,7 +124,7 @@ def test_published_vs_ours_tables():
 
 
 def test_readme_block_round_trips_and_readme_holds_the_generators_output(tmp_path):
-    claims = assemble([_claims_file(tmp_path, "paper_c.csv", [_row("C1", claim="<z_T, z_0> rises"),
+    claims = assemble([_claims_file(tmp_path, "head_probe.csv", [_row("C1", claim="<z_T, z_0> rises"),
                                                               _row("C2", values=(1e-5, 2e-5, 3e-5)),
                                                               _row("C2", measure="m: 2; more", setting="t")])])
     block = readme.block(claims)

@@ -236,7 +236,7 @@ def test_smoke_dag_on_slurm_matches_local_and_survives_scancel(slurm, snakemake_
         assert int(slurm_info["cpus_per_task"]) == rec["timing"]["threads"]
     # paper C's stages ran under SLURM too, with the local run's numbers
     cols = ["model", "task", "variant", "tau", "seed", "energy", "test", "distance"]
-    theirs, mine = (pd.read_csv(d / "tables/paper_c_runs.csv")[cols] for d in (local, ours))
+    theirs, mine = (pd.read_csv(d / "tables/head_probe_runs.csv")[cols] for d in (local, ours))
     assert mine.equals(theirs)
     for traj in (ours / "trajectories").rglob("layer*.safetensors"):
         assert traj.read_bytes() == (local / traj.relative_to(ours)).read_bytes()

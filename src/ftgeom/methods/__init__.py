@@ -4,8 +4,8 @@ from __future__ import annotations
 from ftgeom.methods.adapters import BitFit, LoRA, VeRA
 from ftgeom.methods.base import Method
 from ftgeom.methods.freeze import FrozenEncoder, Full, HeadOnly
-from ftgeom.methods.spectral import Spectral
-from ftgeom.methods.subspace import Intrinsic, RandomSubspace
+from ftgeom.methods.singular import Spectral
+from ftgeom.methods.projected import Intrinsic, RandomSubspace
 from ftgeom.methods.zeroed import Zeroed
 
 METHODS: dict[str, type[Method]] = {m.name: m for m in (Full, FrozenEncoder, HeadOnly, Intrinsic, RandomSubspace,

@@ -1,7 +1,7 @@
 """Paper A's Table 3 ablation: full fine-tuning with some parameter positions of the encoder layers set to zero in
 the pretrained model and held there (their gradients are zeroed, so AdamW never moves them: zero moments, and weight
 decay of zero is zero). The positions are the outlier dimensions found in a subspace run's learned update
-(ftgeom.subspace.outliers), or as many random positions per layer (one draw per `draw`)."""
+(ftgeom.intrinsic.outliers), or as many random positions per layer (one draw per `draw`)."""
 from __future__ import annotations
 
 import torch
@@ -9,32 +9,31 @@ import torch
 from ftgeom.methods.freeze import Full
 
 
+def random_positions(numel: int, count: int, draw: int, layer: int) -> torch.Tensor:
+    """`count` distinct flat positions of a layer, a pure function of (draw, layer)."""
+    gen = torch.Generator().manual_seed(draw * 7919 + layer)
+    return torch.randperm(numel, generator=gen)[:count].sort().values
+
+
 class Zeroed(Full):
     name = "zeroed"
 
-    def __init__(self, source: str, positions: str = "outliers", draw: int = 0):
+    def __init__(self, source: str, found: dict[int, list[int]], positions: str = "outliers", draw: int = 0):
         super().__init__()
         if positions not in ("outliers", "random"):
             raise ValueError(f"zeroed positions must be 'outliers' or 'random', not {positions!r}")
         self.source, self.positions, self.draw = source, positions, int(draw)
+        self.found = {int(i): p for i, p in found.items()}  # the source's positions per layer (data, not a path)
         self.zeroed = 0
         self.chosen: dict[int, torch.Tensor] = {}  # flat positions per layer, in the layer map's order
 
     def options(self) -> dict:
         return {"source": self.source, "positions": self.positions, "draw": self.draw}
 
-    def _positions(self) -> dict[int, list[int]]:
-        from ftgeom.provenance import read_json
-
-        found = read_json(self.source)["outliers"]["positions"]
-        return {int(i): p for i, p in found.items()}
-
     def prepare(self, model: torch.nn.Module) -> torch.nn.Module:
-        from ftgeom.subspace.outliers import random_positions
-
         model = super().prepare(model)
         params = dict(model.named_parameters())
-        for i, flat in self._positions().items():
+        for i, flat in self.found.items():
             names = model.layer_map.layers[i]
             numel = sum(params[n].numel() for n in names)
             chosen = torch.tensor(flat, dtype=torch.long) if self.positions == "outliers" else \

@@ -4,37 +4,14 @@ Macro names are letters only (TeX's rule); values are escaped text.
 """
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
 from ftgeom import claims as claim_rule
 from ftgeom.paper.verdicts import VERDICTS, counts
-from ftgeom.report.latex import escape
+from ftgeom.report.latex import define, escape, listing  # noqa: F401 (define: the paper's macros)
 
-PAPERS = ("A", "B", "C")
-
-
-def _name(key: str) -> str:
-    name = "ft" + "".join(part.capitalize() for part in re.split(r"[^A-Za-z]+", key) if part)
-    if not re.fullmatch(r"[A-Za-z]+", name):
-        raise ValueError(f"macro key {key!r} gives no valid TeX name")
-    return name
-
-
-def define(values: dict[str, object]) -> str:
-    """\\newcommand for every key (digits in keys are spelled out by the caller)."""
-    return "".join(f"\\newcommand{{\\{_name(k)}}}{{{escape(v)}}}\n" for k, v in values.items())
-
-
-def listing(items) -> str:
-    """'a, b and c' (prose lists of the generated numbers)."""
-    items = [str(i) for i in items]
-    return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1] if items else "none"
-
-
-def settings(config: dict, config_name: str) -> dict[str, object]:
-    """The settings the prose cites, read from the run's config."""
+def settings(config: dict, config_name: str, entries=()) -> dict[str, object]:
+    """The settings the prose cites, read from the run's config; each paper entry adds its own (macro_settings)."""
     ft = config["finetune"]
     tasks = config["tasks"]
     out = {
@@ -55,18 +32,10 @@ def settings(config: dict, config_name: str) -> dict[str, object]:
         "min units": claim_rule.MIN_UNITS,
         "ci level": f"{100 * claim_rule.LEVEL:g}%",
     }
-    hp = config.get("head_probe")
-    if hp:
-        taus = hp["taus"] if isinstance(hp["taus"], dict) else {m: hp["taus"] for m in hp["models"]}
-        out.update({
-            "hp seeds": len(hp["seeds"]),
-            "hp variant seeds": len(hp.get("variant_seeds", hp["seeds"])),
-            "hp taus": "; ".join(f"{m}: {listing(t)}" for m, t in taus.items()),
-            "hp converged epochs": hp["converged_epochs"],
-            "hp label smoothing": hp.get("label_smoothing", 0.1),
-            "hp models": listing(f"{m} ({listing(t)})" for m, t in hp["models"].items()),
-            "hp linear problems": hp.get("linear_model", {}).get("seeds", "--"),
-        })
+    for entry in entries:
+        if config.get(entry.name):
+            words = entry.name.replace("_", " ")
+            out.update({f"{words} {k}": v for k, v in entry.macro_settings(config[entry.name]).items()})
     return out
 
 
@@ -77,10 +46,10 @@ def numbers(claims: pd.DataFrame) -> dict[str, object]:
     return out
 
 
-def stage_flags(present: set[str]) -> str:
-    """\\ifstageA … \\fi switches: the paper says which paper stages this build contains."""
+def stage_flags(present: set[str], letters) -> str:
+    """\\ifstageA … \\fi switches (by the stages' letters): the paper says which paper stages this build contains."""
     lines = []
-    for letter in PAPERS:
+    for letter in letters:
         lines.append(f"\\newif\\ifstage{letter}\\stage{letter}{'true' if letter in present else 'false'}")
     return "\n".join(lines) + "\n"
 

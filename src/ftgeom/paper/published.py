@@ -67,7 +67,7 @@ def table_a1(ours: pd.DataFrame, config_name: str) -> str:
                   + " & Intr. recovers", lines,
                   "Paper A's Table~1 (average test score $\\times$100): published on GLUE, and ours on this build's "
                   "tasks (a different setting unless the tasks are GLUE; -- = not run in this build). "
-                  "``Intr. recovers'': (Intrinsic $-$ Freeze) / (Full $-$ Freeze).", "tab:paper-a-table1")
+                  "``Intr. recovers'': (Intrinsic $-$ Freeze) / (Full $-$ Freeze).", "tab:intrinsic-table1")
 
 
 def table_a1_per_task(ours: pd.DataFrame) -> str:
@@ -91,7 +91,7 @@ def table_a1_per_task(ours: pd.DataFrame) -> str:
         lines.append("\\midrule")
     return _table(f"ll{'r' * len(tasks)}", "model, method & source & " + " & ".join(escape(t) for t in tasks),
                   lines[:-1], "Paper A's Table~1 per GLUE task: published beside ours (test score $\\times$100; our "
-                  "test split is GLUE's validation set, as in the paper).", "tab:paper-a-table1-tasks")
+                  "test split is GLUE's validation set, as in the paper).", "tab:intrinsic-table1-tasks")
 
 
 def table_b_reference(ours: pd.DataFrame | None = None) -> str:
@@ -111,4 +111,4 @@ def table_b_reference(ours: pd.DataFrame | None = None) -> str:
                                      f"{float(r['value']):.2f}"]) + " \\\\")
     return _table("llllr", "source & model & method & trainable & GLUE avg.", lines,
                   "Reference points for parameter-efficient fine-tuning (published; different models and settings "
-                  "from ours, for orientation).", "tab:paper-b-reference")
+                  "from ours, for orientation).", "tab:spectral-reference")

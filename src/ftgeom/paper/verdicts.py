@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 
 from ftgeom.claims import COLUMNS, LEVEL
+from ftgeom.registry import PAPERS
 from ftgeom.report.latex import escape, signed
 
-PAPER_FILE = re.compile(r"paper_([a-z])\.csv$")
 VERDICTS = ("reproduced", "not reproduced", "inconclusive")
 
 
@@ -24,12 +24,13 @@ def _claim_order(claim_id: str) -> tuple:
 
 
 def assemble(paths) -> pd.DataFrame:
-    """Concatenate results/claims/paper_*.csv, checked against the contract, ordered by paper and claim id."""
+    """Concatenate results/claims/<stage>.csv, checked against the contract, ordered by paper and claim id."""
+    letters = {f"{p.name}.csv": p.letter for p in PAPERS}
     frames = []
     for path in map(Path, paths):
-        match = PAPER_FILE.search(path.name)
-        if not match:
-            raise ClaimsError(f"{path}: a claims file must be named paper_<letter>.csv")
+        if path.name not in letters:
+            raise ClaimsError(f"{path}: a claims file must be named after its paper stage "
+                              f"({', '.join(letters)})")
         frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
         missing = [c for c in COLUMNS if c not in frame.columns]
         if missing:
@@ -37,7 +38,7 @@ def assemble(paths) -> pd.DataFrame:
         bad = sorted(set(frame["verdict"]) - set(VERDICTS))
         if bad:
             raise ClaimsError(f"{path}: unknown verdict(s) {', '.join(map(str, bad))}")
-        letter = match.group(1).upper()
+        letter = letters[path.name]
         wrong = [c for c in frame["claim_id"].astype(str) if not c.startswith(letter)]
         if wrong:
             raise ClaimsError(f"{path}: claim id {wrong[0]} does not belong to paper {letter}")

@@ -21,3 +21,21 @@ def mean_std(mean: float, std: float, scale: float = 1.0, digits: int = 1) -> st
 def signed(text: str) -> str:
     """A number as text, with a typographic minus (a hyphen reads as a dash in a table)."""
     return str(text).replace("-", "$-$")
+
+
+def _name(key: str) -> str:
+    name = "ft" + "".join(part.capitalize() for part in re.split(r"[^A-Za-z]+", key) if part)
+    if not re.fullmatch(r"[A-Za-z]+", name):
+        raise ValueError(f"macro key {key!r} gives no valid TeX name")
+    return name
+
+
+def define(values: dict[str, object]) -> str:
+    """\\newcommand for every key (digits in keys are spelled out by the caller)."""
+    return "".join(f"\\newcommand{{\\{_name(k)}}}{{{escape(v)}}}\n" for k, v in values.items())
+
+
+def listing(items) -> str:
+    """'a, b and c' (prose lists of the generated numbers)."""
+    items = [str(i) for i in items]
+    return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1] if items else "none"

@@ -22,7 +22,7 @@ def _row(rec: dict, heads: dict) -> dict:
     head = rec.get("head_trainable", heads.get((rec["model"], rec["task"]), 0))
     backbone = rec.get("backbone_parameters") or (rec["total_parameters"] - head)
     trainable = rec.get("backbone_trainable", rec["trainable_parameters"] - head)
-    tags = rec["spec"].get("paper_b", {})
+    tags = rec["spec"].get("spectral", {})
     return {"model": rec["model"], "task": rec["task"], "run": tags.get("run", rec["method"]),
             "method": rec["method"], "seed": rec["seed"], "score": 100 * rec["test_score"],
             "validation": 100 * rec["final"]["validation"][rec["metric"]], "metric": rec["metric"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ftgeom.paper.macros import define, listing
+from ftgeom.report.latex import define, listing
 from ftgeom.report.latex import escape
 from ftgeom.spectral.figures import SOURCES
 

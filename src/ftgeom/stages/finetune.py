@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from ftgeom import runtime
-from ftgeom.stages import run_stage
+from ftgeom.runtime import run_stage
 
 
 def main(argv=None) -> None:
@@ -28,9 +28,12 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     runs = json.loads(args.runs)
     runtime.setup(args.threads, runs[0]["spec"]["seed"])
+    from ftgeom.registry import extensions
     from ftgeom.train.run import finetune_runs
 
-    for rec in finetune_runs(runs, args.data, args.model, args.state_dir, json.loads(args.ops)):
+    # The paper stages' hooks and method inputs, each chosen by the run's spec (a plain run gets none).
+    for rec in finetune_runs(runs, args.data, args.model, args.state_dir, json.loads(args.ops),
+                             extensions=extensions()):
         print(f"{rec['task']} {rec['method']} seed {rec['seed']}: test {rec['metric']} = {rec['test_score']:.4f} "
               f"({rec['timing']['seconds_per_step']:.3f} s/step)", flush=True)
 

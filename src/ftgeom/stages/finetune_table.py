@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ftgeom.stages import run_stage
+from ftgeom.runtime import run_stage
 
 
 def main(argv=None) -> None:

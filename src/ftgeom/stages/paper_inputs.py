@@ -1,7 +1,7 @@
 """Rule paper_inputs: every claim row in results/claims.csv, and the generated LaTeX the paper inputs (verdict
 table, findings, published-vs-ours tables, macros), plus the README's results block.
 
-python -m ftgeom.stages.paper_inputs --claims-files paper_c.csv ... --finetune finetune.csv --config JSON
+python -m ftgeom.stages.paper_inputs --claims-files head_probe.csv ... --finetune finetune.csv --config JSON
        --text-models JSON --claims claims.csv --generated DIR --readme-block results.md [--readme README.md]
 """
 from __future__ import annotations
@@ -11,14 +11,15 @@ import json
 import os
 from pathlib import Path
 
-from ftgeom.stages import run_stage
+from ftgeom.runtime import run_stage
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--claims-files", nargs="*", default=[], help="results/claims/paper_*.csv of the landed stages")
     ap.add_argument("--finetune", required=True, type=Path, help="tables/finetune.csv (Full and Freeze)")
-    ap.add_argument("--paper-a", type=Path, help="tables/paper_a_table1.csv (Random and Intrinsic), when paper A ran")
+    ap.add_argument("--stage-tables", nargs="*", default=[], type=Path,
+                    help="the paper stages' tables the assembly reads (registry: assembly_csv)")
     ap.add_argument("--config", required=True, help="the config slices the prose cites (JSON)")
     ap.add_argument("--text-models", required=True, help="JSON list: models run on text tasks")
     ap.add_argument("--claims", required=True, type=Path)
@@ -31,7 +32,7 @@ def main(argv=None) -> None:
 
     claims, stale = write_inputs(args.claims_files, args.finetune, json.loads(args.config),
                                  json.loads(args.text_models), args.config_name, args.claims, args.generated,
-                                 args.readme_block, args.readme, paper_a_csv=args.paper_a)
+                                 args.readme_block, args.readme, stage_tables=args.stage_tables)
     print(claims.groupby(["paper", "verdict"]).size().to_string())
     if stale:
         print("WARNING: README.md's results block differs from this default run's; to update it: make readme")

@@ -8,7 +8,7 @@ import argparse
 import json
 
 from ftgeom import runtime
-from ftgeom.stages import run_stage
+from ftgeom.runtime import run_stage
 
 
 def main(argv=None) -> None:

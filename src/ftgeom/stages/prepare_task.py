@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from ftgeom import runtime
-from ftgeom.stages import run_stage
+from ftgeom.runtime import run_stage
 
 
 def main(argv=None) -> None:

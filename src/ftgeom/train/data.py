@@ -5,49 +5,15 @@ keeping batches random; the order depends only on (seed, epoch), which is what m
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
 
 from ftgeom.provenance import read_json
+from ftgeom.train.splits import Split, TaskData  # noqa: F401 (part of this module's interface)
 
 FEATURES = ("input_ids", "attention_mask", "token_type_ids")
-
-
-@dataclass
-class Split:
-    # text: token lists; images: {"pixel_values": uint8 NCHW}; cached backbone features: {"features": N x width}
-    features: dict[str, list[list[int]] | torch.Tensor]
-    labels: np.ndarray
-    lengths: np.ndarray
-    transform: Callable[[torch.Tensor], torch.Tensor] | None = None  # images: per-batch preprocessing
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-
-@dataclass
-class TaskData:
-    info: dict
-    train: Split
-    validation: Split
-    test: Split
-    pad_id: int
-
-    @property
-    def kind(self) -> str:
-        return self.info["kind"]
-
-    @property
-    def num_labels(self) -> int:
-        return self.info["num_labels"]
-
-    @property
-    def modality(self) -> str:
-        return self.info.get("modality", "text")
 
 
 def load_task(data_dir: str | Path, model_info: dict, image_size: int | None = None) -> TaskData:

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from ftgeom.provenance import read_json
-from ftgeom.train.data import Split, TaskData
+from ftgeom.train.splits import Split, TaskData
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ from tqdm import tqdm
 from ftgeom.methods.base import Method
 from ftgeom.provenance import atomic_path
 from ftgeom.train.data import Split, TaskData, collate, epoch_batches, eval_batches
-from ftgeom.train.feature_drift import FeatureCapture, drift_summary
+from ftgeom.train.features import FeatureCapture
+from ftgeom.train.hooks import EpochEnd, Hook, RunContext
 from ftgeom.train.metrics import compute
 from ftgeom.train.settings import OPERATIONAL
 from ftgeom.train.timing import Phases
@@ -41,8 +42,6 @@ class TrainConfig:
     max_grad_norm: float = 1.0
     schedule: str = "linear"  # linear (warmup, then decay to 0) | constant (after warmup; paper C's head probing)
     label_smoothing: float = 0.0
-    # Paper C: pooled features of the validation split at the start and after every epoch, against the start's
-    track_features: bool = False
     precision: str = "auto"   # auto | bf16 | fp32 (see resolve_precision)
     length_buckets: bool = True
     checkpoint_every: int = 50
@@ -102,6 +101,21 @@ def evaluate(model, method, data: TaskData, split: Split, cfg: TrainConfig, devi
     return (scores, capture.stacked()[torch.as_tensor(np.argsort(order))]) if features else scores
 
 
+def train_step(model, method: Method, batch: dict, kind: str, optimizer, params, max_grad_norm: float,
+               label_smoothing: float = 0.0, scheduler=None) -> torch.Tensor:
+    """One optimiser step, exactly as every run takes it (the benchmarks time this very function): forward with the
+    method's weights, loss, backward, gradient clipping over `params`, AdamW, schedule, gradients dropped."""
+    logits = logits_of(model, method, batch)
+    loss = loss_of(logits, batch["labels"], kind, label_smoothing)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, max_grad_norm)
+    optimizer.step()
+    if scheduler is not None:
+        scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    return loss
+
+
 def _schedule(total: int, warmup: int, kind: str):
     def factor(step: int) -> float:
         if step < warmup:
@@ -114,7 +128,8 @@ def _schedule(total: int, warmup: int, kind: str):
     return factor
 
 
-def fingerprint_of(cfg: TrainConfig, method: Method, data: TaskData, task_model, trajectory_points: int) -> dict:
+def fingerprint_of(cfg: TrainConfig, method: Method, data: TaskData, task_model, trajectory_points: int,
+                   hooks: list[Hook] = ()) -> dict:
     """What a checkpoint must match to be resumed: every setting that changes a number (the precision as resolved on
     this hardware), the data (task, splits, encoding or image size) and the model it started from."""
     settings = {k: v for k, v in asdict(cfg).items() if k not in OPERATIONAL}
@@ -123,17 +138,21 @@ def fingerprint_of(cfg: TrainConfig, method: Method, data: TaskData, task_model,
     return {**settings, "precision": task_model.precision, "method": method.name, "method_options": method.options(),
             "initial_head": head.hexdigest()[:16],
             "trajectory_points": trajectory_points,
+            "hooks": {h.name: h.options() for h in hooks},
             "data": [data.info["provenance"]["config_hash"], data.info["provenance"]["seed"], data.info["sizes"],
                      data.info.get("encoding"), data.info.get("image_size")],
             "model": [task_model.info.get("provenance", {}).get("config_hash"), task_model.head.kind]}
 
 
 def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir: Path | None,
-        trajectory_points: int = 0, progress: bool = True, epoch_end=None, phases: Phases | None = None) -> dict:
+        trajectory_points: int = 0, progress: bool = True, epoch_end=None, phases: Phases | None = None,
+        hooks: list[Hook] = ()) -> dict:
     """Train; return {'history', 'final', 'timing', ...}. Resumes from state_dir/last.pt when present.
 
-    `epoch_end(epoch, model)`, when given, is called after each epoch's evaluation (head probing keeps the
-    heads of the epochs it needs this way); it is not called again for epochs finished before a resume.
+    `hooks` (ftgeom.train.hooks) add to the run: what a paper needs beyond training (feature drift, outlier
+    re-evaluation) without this loop knowing the paper. `epoch_end(epoch, model)`, when given, is a hook called
+    after each epoch's evaluation (head probing keeps the heads of the epochs it needs this way); no hook is called
+    again for epochs finished before a resume.
     `state_dir` None: no checkpoints and no resume (runs of seconds, such as head probing on cached features).
     `phases`: where the wall time of evaluation, checkpoint and trajectory writes is added (timing.phases)."""
     from ftgeom.train.trajectory import TrajectoryRecorder
@@ -163,8 +182,10 @@ def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir:
     step, history, train_seconds, losses = 0, [], 0.0, []
     ckpt = state_dir / "last.pt" if state_dir is not None else None
     # A checkpoint resumes only the run that wrote it: after a config change it is stale, not a head start.
-    fingerprint = fingerprint_of(cfg, method, data, task_model, trajectory_points)
-    z0, drift = None, []
+    hooks = [*hooks, *([EpochEnd(epoch_end)] if epoch_end is not None else [])]
+    if len({h.name for h in hooks}) != len(hooks):
+        raise ValueError(f"two hooks share a name: {[h.name for h in hooks]}")
+    fingerprint = fingerprint_of(cfg, method, data, task_model, trajectory_points, hooks)
     state = torch.load(ckpt, map_location=device, weights_only=False) if ckpt and ckpt.exists() else None
     if state is not None and state["fingerprint"] != fingerprint:
         print(f"ignoring {ckpt}: written by a run with other settings", file=sys.stderr)
@@ -185,7 +206,8 @@ def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir:
         if state["cuda_rng"] is not None:
             torch.cuda.set_rng_state_all(state["cuda_rng"])
         step, history, train_seconds, losses = (state[k] for k in ("step", "history", "train_seconds", "losses"))
-        z0, drift = state["z0"], state["drift"]
+        for h in hooks:
+            h.load_state_dict(state["hooks"][h.name])
         print(f"resumed from {ckpt} at step {step}/{total}", file=sys.stderr)
 
     def save_state():
@@ -196,19 +218,17 @@ def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir:
                         "scheduler": scheduler.state_dict(), "rng": torch.get_rng_state(),
                         "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else None,
                         "step": step, "history": history, "train_seconds": train_seconds, "losses": losses,
-                        "z0": z0, "drift": drift, "fingerprint": fingerprint}, tmp)
+                        "hooks": {h.name: h.state_dict() for h in hooks}, "fingerprint": fingerprint}, tmp)
 
     def validate(features: bool):
         with phases("eval"):
             return evaluate(model, method, data, data.validation, cfg, device, features=features)
 
-    def track(epoch: int, val: dict, z: torch.Tensor) -> None:
-        drift.append({"epoch": epoch, "step": step, "validation": val, **drift_summary(z0, z)})
-
-    if cfg.track_features and z0 is None:
-        # z0: the validation features of the model fine-tuning starts from (pretrained backbone, eval mode)
-        val0, z0 = validate(features=True)
-        track(0, val0, z0)
+    run = RunContext(model=model, method=method, data=data, cfg=cfg, device=device, phases=phases,
+                     validate=validate, step=step)
+    for h in hooks:
+        h.on_start(run)
+    wants_features = any(h.wants_features for h in hooks)
 
     bar = tqdm(total=total, initial=step, desc=f"{method.name} seed {cfg.seed}", disable=not progress,
                mininterval=5 if sys.stderr.isatty() else 30, file=sys.stderr)
@@ -219,16 +239,14 @@ def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir:
         for idx in epoch_batches(data.train.lengths, cfg.batch_size, cfg.seed, epoch, bucket)[offset:]:
             t0 = time.perf_counter()
             batch = collate(data.train, idx, data.pad_id, data.kind, device)
-            logits = logits_of(model, method, batch)
-            loss = loss_of(logits, batch["labels"], data.kind, cfg.label_smoothing)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
+            loss = train_step(model, method, batch, data.kind, optimizer, params, cfg.max_grad_norm,
+                              cfg.label_smoothing, scheduler)
             step += 1
+            run.step = step
             train_seconds += time.perf_counter() - t0
             losses.append(loss.item())
+            for h in hooks:
+                h.after_step(run, losses[-1])
             bar.update(1)
             bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
             if recorder:
@@ -236,18 +254,14 @@ def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir:
                     recorder.maybe_record(step)
             if step % cfg.checkpoint_every == 0 and step % steps_per_epoch:
                 save_state()  # one due at an epoch end waits for that epoch's evaluation (below)
-        if cfg.track_features:
-            val, z = validate(features=True)
-            track(epoch + 1, val, z)
-        else:
-            val = validate(features=False)
+        val, z = validate(features=True) if wants_features else (validate(features=False), None)
         history.append({"epoch": epoch + 1, "step": step, "train_loss": float(np.mean(losses)),
                         "validation": val, "train_seconds": train_seconds})
         if progress:
             print(f"epoch {epoch + 1}/{cfg.epochs} step {step} loss {np.mean(losses):.4f} val {val}", file=sys.stderr)
         losses = []  # per-epoch losses live in the checkpoint so a resumed epoch reports the same mean
-        if epoch_end is not None:
-            epoch_end(epoch + 1, model)
+        for h in hooks:
+            h.on_epoch_end(run, epoch + 1, val, z)
         # Checkpoints every `checkpoint_every` steps only: one at every epoch end cost 5% of a default run (270 MB
         # written twice for 32 steps), and none at the last step, which only the test evaluation follows.
         if step % cfg.checkpoint_every == 0 and step < total:
@@ -257,8 +271,10 @@ def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir:
     with phases("eval"):
         test = evaluate(model, method, data, data.test, cfg, device)
     final = {"validation": history[-1]["validation"], "test": test}
+    extra = {}
+    for h in hooks:
+        extra.update(h.after_run(run))
     phases.seconds["train"] = train_seconds
-    extra = {"feature_drift": drift} if cfg.track_features else {}
     return {"history": history, "final": final, "recorder": recorder, "model": model, **extra,
             "timing": {"train_seconds": train_seconds, "steps": total,
                        "seconds_per_step": train_seconds / max(1, total), "device": str(device),

@@ -24,9 +24,10 @@ def train_config(spec: dict, ops: dict | None = None):
 
 def finetune(spec: dict, data_dir: Path, model_dir: Path, out: Path, state_dir: Path,
              trajectory_out: Path | None = None, ops: dict | None = None, progress: bool = True,
-             head_state: dict | None = None, extra: dict | None = None) -> dict:
-    """`head_state`: start from this head instead of the seed's fresh one (paper C: a probed head); `extra`:
-    more fields for the metrics record. The record's timing.phases says where the wall time went: `start` (the
+             head_state: dict | None = None, extra: dict | None = None, extensions=None) -> dict:
+    """`head_state`: start from this head instead of the seed's fresh one (a probed head, say); `extra`: more
+    fields for the metrics record; `extensions` (ftgeom.train.hooks.Extensions): the hooks and method inputs that
+    the stage calling this adds for this spec. The record's timing.phases says where the wall time went: `start` (the
     process up to this call: interpreter, torch; 0 for later runs of a process), `imports`, `load`, `train`,
     `eval`, `checkpoint`, `trajectory`; timing.wall is the run's share of its process."""
     from ftgeom.train.timing import Phases, close_run, run_clock
@@ -36,26 +37,23 @@ def finetune(spec: dict, data_dir: Path, model_dir: Path, out: Path, state_dir: 
         from ftgeom.methods import make_method
         from ftgeom.models import load_task_model, model_info
         from ftgeom.train.data import load_task
+        from ftgeom.train.hooks import Extensions
         from ftgeom.train.loop import fit
 
+    extensions = extensions or Extensions()
     cfg = train_config(spec, ops)
     with phases("load"):
         data = load_task(data_dir, model_info(model_dir), spec.get("image_size"))
         task_model = load_task_model(model_dir, data.info, cfg.seed, head=spec.get("head", "linear"))
         if head_state is not None:
             task_model.head.load_state_dict(head_state)
-    method = make_method(spec["method"], seed=cfg.seed, **spec.get("method_options", {}))
+        inputs = extensions.method_inputs(spec)
+    method = make_method(spec["method"], seed=cfg.seed, **spec.get("method_options", {}), **inputs)
     points = spec.get("trajectory_points", 0) if trajectory_out else 0
-    result = fit(task_model, method, data, cfg, state_dir, trajectory_points=points, progress=progress, phases=phases)
+    result = fit(task_model, method, data, cfg, state_dir, trajectory_points=points, progress=progress, phases=phases,
+                 hooks=extensions.hooks(spec))
     recorder = result.pop("recorder")
-    trained = result.pop("model")
-    if spec.get("outliers"):  # paper A: the learned update's outlier entries zeroed, then the test split again
-        from ftgeom.subspace.outliers import reevaluate
-        from ftgeom.train.loop import pick_device
-
-        with phases("eval"):
-            result["outliers"] = reevaluate(trained, method, data, cfg, pick_device(cfg.device),
-                                            spec["outliers"]["sigma"], spec["outliers"]["draws"])
+    result.pop("model")
     provenance = stamp(spec, cfg.seed)
     if recorder:
         with phases("trajectory"):
@@ -82,7 +80,7 @@ def earlier_record(done: Path, spec: dict) -> dict | None:
 
 
 def finetune_runs(runs: list[dict], data_dir: Path, model_dir: Path, state_root: Path, ops: dict | None = None,
-                  progress: bool = True) -> list[dict]:
+                  progress: bool = True, extensions=None) -> list[dict]:
     """Several runs on one (model, task) in one process: the imports and the interpreter are paid once.
 
     runs: [{"spec", "out" (metrics.json), "trajectory" (folder or None), "name" (optional, default seed<N>: unique
@@ -104,7 +102,7 @@ def finetune_runs(runs: list[dict], data_dir: Path, model_dir: Path, state_root:
         else:
             runtime.seed_everything(spec["seed"])
             record = finetune(spec, data_dir, model_dir, state_root / f"{name}.json", state_root / name, trajectory,
-                              ops, progress)
+                              ops, progress, extensions=extensions)
         records.append(record)
         waiting.append(trajectory)
     for run, record, trajectory in zip(runs, records, waiting):

@@ -2,22 +2,11 @@
 trajectory writes), recorded in every run's metrics so that the benchmarks and the DAG report can sum them."""
 from __future__ import annotations
 
-import os
 import time
 from collections import defaultdict
 from contextlib import contextmanager
 
-
-def process_seconds() -> float:
-    """Wall seconds since this process started (interpreter start-up included), from /proc where there is one."""
-    try:
-        with open("/proc/self/stat") as f:
-            start_ticks = int(f.read().rsplit(")", 1)[1].split()[19])
-        with open("/proc/uptime") as f:
-            uptime = float(f.read().split()[0])
-        return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return float("nan")
+from ftgeom.runtime import process_seconds
 
 
 _accounted = 0.0  # process seconds already attributed to earlier runs of this process

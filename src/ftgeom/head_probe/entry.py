@@ -1,0 +1,46 @@
+"""Paper C's registry entry: preparing the task head (arXiv 2302.05779)."""
+from __future__ import annotations
+
+from ftgeom.entry import PaperEntry
+from ftgeom.report.latex import listing
+
+
+def _check(config: dict) -> None:
+    from ftgeom.head_probe.checks import check
+
+    check(config)
+
+
+def macro_settings(hp: dict) -> dict:
+    """The config of paper C that its section's prose cites (\\ftHeadProbe... macros)."""
+    taus = hp["taus"] if isinstance(hp["taus"], dict) else {m: hp["taus"] for m in hp["models"]}
+    return {
+        "seeds": len(hp["seeds"]),
+        "variant seeds": len(hp.get("variant_seeds", hp["seeds"])),
+        "taus": "; ".join(f"{m}: {listing(t)}" for m, t in taus.items()),
+        "converged epochs": hp["converged_epochs"],
+        "label smoothing": hp.get("label_smoothing", 0.1),
+        "models": listing(f"{m} ({listing(t)})" for m, t in hp["models"].items()),
+        "linear problems": hp.get("linear_model", {}).get("seeds", "--"),
+    }
+
+
+def shared_run_spec(config: dict, model: str, task: str, method: str, seed: int) -> dict:
+    """τ = 0 of paper C is the shared full run of its (model, task): it tracks the features' drift, each epoch."""
+    hp = config.get("head_probe") or {}
+    return {"track_features": True} if method == "full" and task in hp.get("models", {}).get(model, []) else {}
+
+
+def run_hooks(spec: dict) -> list:
+    if not spec.get("track_features"):
+        return []
+    from ftgeom.head_probe.feature_drift import FeatureDrift
+
+    return [FeatureDrift()]
+
+
+ENTRY = PaperEntry(
+    name="head_probe", letter="C", title="Preparing the task head (arXiv 2302.05779)",
+    tables_csv=("runs", "summary"), tables_tex=("summary",), captioned=("summary",),
+    check=_check, macro_settings=macro_settings, shared_run_spec=shared_run_spec, run_hooks=run_hooks,
+)

@@ -1,0 +1,43 @@
+"""Paper A's config cross-checks (what the schema cannot check): one line naming the key."""
+from __future__ import annotations
+
+from ftgeom.config import ConfigError, check_pairs, finetune_pairs
+
+
+def _check_intrinsic(config: dict) -> None:
+    ia, ft = config["intrinsic"], config["finetune"]
+    pairs = finetune_pairs(config)
+    for method in ("full", "frozen"):
+        if method not in ft["methods"]:
+            raise ConfigError(f"config error: intrinsic: needs method '{method}' in finetune.methods (Table 1's rows)")
+    if not ft.get("trajectory", {}).get("seeds", [0]):
+        raise ConfigError("config error: intrinsic: needs a traced seed in finetune.trajectory.seeds")
+    check_pairs("intrinsic", ia["models"], pairs)
+    ablation = ia.get("ablation") or {}
+    for i, task in enumerate(ablation.get("tasks", [])):
+        if not any(task in tasks for tasks in ia["models"].values()):
+            raise ConfigError(f"config error: intrinsic.ablation.tasks[{i}]: '{task}' is not a task of "
+                              "intrinsic.models")
+    for part in ("outliers", "long_trace"):
+        for i, task in enumerate((ia.get(part) or {}).get("tasks", [])):
+            if not any(task in tasks for tasks in ia["models"].values()):
+                raise ConfigError(f"config error: intrinsic.{part}.tasks[{i}]: '{task}' is not a task of "
+                                  "intrinsic.models")
+    outliers = ia.get("outliers") or {}
+    if outliers.get("tasks") and not outliers.get("seeds"):
+        raise ConfigError("config error: intrinsic.outliers.seeds: needed when intrinsic.outliers.tasks is set")
+    if outliers.get("source_seed", ia.get("seeds", [1])[0]) not in ia.get("seeds", [1, 2, 3, 4, 5]):
+        raise ConfigError("config error: intrinsic.outliers.source_seed: not a seed of intrinsic.seeds")
+    points = ft.get("trajectory", {}).get("points", 32)
+    for where, d in [("intrinsic.d", ia.get("d", 8))] + [(f"intrinsic.ablation.d[{i}]", d)
+                                                        for i, d in enumerate(ablation.get("d", []))]:
+        if d > points:
+            raise ConfigError(f"config error: {where}: dimension {d} exceeds the trajectory's "
+                              f"{points} points (finetune.trajectory.points)")
+
+
+
+
+def check(config: dict) -> None:
+    if config.get("intrinsic"):
+        _check_intrinsic(config)

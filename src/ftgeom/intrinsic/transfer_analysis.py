@@ -1,0 +1,82 @@
+"""Paper A's transfer (Fig. 2, Fig. 3, Table 2): another task's subspace, the unified subspace of every task's
+trajectory and its zero-shot form (without the target's own trajectory), against the target's own subspace and a
+random one; and the learned coordinates compared across tasks in the one subspace they share (the unified one)."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ftgeom.claims import claim_row
+
+MARGIN = 2.0  # points ×100: "does as well" = no worse than this (non-inferiority margin for A6)
+
+
+def _reference(runs: pd.DataFrame, run: str) -> pd.Series:
+    return runs[runs["run"] == run].set_index(["model", "task", "seed"])["score"]
+
+
+def transfer_pairs(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per (model, target, source, seed): the transfer score, the target's own subspace and random one."""
+    sub = runs[runs["run"] == "transfer"].copy()
+    own, rand = _reference(runs, "intrinsic"), _reference(runs, "random")
+    keys = list(zip(sub["model"], sub["task"], sub["seed"]))
+    sub["own"] = [own.get(k, np.nan) for k in keys]
+    sub["random"] = [rand.get(k, np.nan) for k in keys]
+    sub["drop_vs_own"] = sub["own"] - sub["score"]
+    sub["gain_vs_random"] = sub["score"] - sub["random"]
+    return sub.rename(columns={"task": "target"})[["model", "target", "source", "seed", "score", "own", "random",
+                                                   "drop_vs_own", "gain_vs_random"]]
+
+
+def unified(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per (model, task, seed): the unified and zero-shot subspaces against the task's own subspace at the same d."""
+    own_runs = "own-transfer-d" if (runs["run"] == "own-transfer-d").any() else "intrinsic"
+    own, rand = _reference(runs, own_runs), _reference(runs, "random")
+    rows = []
+    for (model, task, seed), sub in runs[runs["run"].isin(["unified", "zeroshot"])].groupby(["model", "task", "seed"]):
+        row = {"model": model, "task": task, "seed": seed, "own": own.get((model, task, seed), np.nan),
+               "random": rand.get((model, task, seed), np.nan)}
+        row.update(dict(zip(sub["run"], sub["score"])))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def coordinate_cosines(records: list[dict]) -> pd.DataFrame:
+    """Cosine similarity of the coordinates θ^t (every layer's, concatenated) that tasks learned in the unified
+    subspace, averaged over the seeds both ran (a task x task matrix)."""
+    coords = {}
+    for rec in records:
+        if rec["spec"].get("intrinsic", {}).get("run") == "unified":
+            layers = sorted(rec["coordinates"], key=int)
+            z = np.concatenate([np.asarray(rec["coordinates"][k]) for k in layers])
+            coords.setdefault(rec["seed"], {})[rec["task"]] = z
+    tasks = sorted({t for by_task in coords.values() for t in by_task})
+    matrix = pd.DataFrame(np.nan, index=tasks, columns=tasks)
+    for a in tasks:
+        for b in tasks:
+            cos = [float(c[a] @ c[b] / (np.linalg.norm(c[a]) * np.linalg.norm(c[b]) + 1e-30))
+                   for c in coords.values() if a in c and b in c]
+            matrix.loc[a, b] = np.mean(cos) if cos else np.nan
+    return matrix
+
+
+def claim_rows(transfer: pd.DataFrame, uni: pd.DataFrame, config: str) -> list[dict]:
+    if transfer.empty:
+        return []
+    models = ", ".join(sorted(transfer["model"].unique()))
+    n_tasks = transfer["target"].nunique()
+    rows = [claim_row("A5", "A subspace found on another task transfers: it beats a random subspace on the target.",
+                      "another task's subspace minus a random one of the same dimension on the target, test points "
+                      "×100 per (ordered task pair, seed)",
+                      f"{models}; {n_tasks} tasks, {len(transfer)} ordered pairs x seeds; {config}",
+                      transfer["gain_vs_random"], published="Fig. 2: small drops against the target's own subspace")]
+    for run, what in (("unified", "the unified subspace of every task's trajectory"),
+                      ("zeroshot", "the unified subspace without the target's own trajectory (zero-shot)")):
+        if run in uni:
+            rows.append(claim_row(
+                "A6", "A unified subspace from all tasks' trajectories does as well as each task's own.",
+                f"{what} minus the target's own subspace, test points ×100 per (task, seed); non-inferiority: "
+                f"the claim holds when the interval lies above −{MARGIN:g}",
+                f"{models}; {uni['task'].nunique()} tasks; {config}", uni[run] - uni["own"],
+                threshold=-MARGIN, published="unified 82.48 vs random 70.82 (BERT, Table 2, d = 8)"))
+    return rows

@@ -1,0 +1,18 @@
+"""Paper B's registry entry: a reusable spectral basis (arXiv 2605.07302)."""
+from __future__ import annotations
+
+from ftgeom.entry import PaperEntry
+
+
+def _check(config: dict) -> None:
+    from ftgeom.spectral.checks import check
+
+    check(config)
+
+
+ENTRY = PaperEntry(
+    name="spectral", letter="B", title="A reusable spectral basis (arXiv 2605.07302)",
+    tables_csv=("stability", "layers", "peft", "peft_runs", "scale", "cross", "energy", "steps", "pretraining"),
+    tables_tex=("stability", "peft", "scale", "cross", "numbers"),
+    check=_check,
+)
