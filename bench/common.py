@@ -1,4 +1,5 @@
-"""What every benchmark shares: the default run's assets, child-process CPU accounting, one JSON line of results."""
+"""What every benchmark shares: the default run's assets, child-process CPU accounting, one JSON line of results,
+and the training step they time (LoopStep: the loop's own train_step)."""
 from __future__ import annotations
 
 import json
@@ -59,3 +60,29 @@ def report(name: str, result: dict) -> None:
     tmp = OUT / f".{name}.json.tmp"
     tmp.write_text(json.dumps(result, indent=1) + "\n")
     tmp.replace(OUT / f"{name}.json")
+
+
+class LoopStep:
+    """The training step every bench times: `ftgeom.train.loop.train_step`, set up as `fit` sets it up.
+
+    The optimiser is fit's (fused AdamW over the method's parameter groups), gradient clipping covers the optimiser's
+    parameters at `max_grad_norm` (TrainConfig's default 1.0) and a schedule steps with it (constant here: a bench
+    times steps, not a run's learning-rate path). `step(batch)` takes one step and returns the loss tensor. torch is
+    imported on construction, so a script may import this module before its runtime.setup."""
+
+    def __init__(self, model, method, kind: str, lr: float, weight_decay: float = 0.01, max_grad_norm: float = 1.0,
+                 label_smoothing: float = 0.0):
+        import torch
+
+        from ftgeom.train.loop import train_step
+
+        self.train_step = train_step
+        self.model, self.method, self.kind = model, method, kind
+        self.max_grad_norm, self.label_smoothing = max_grad_norm, label_smoothing
+        self.optimizer = torch.optim.AdamW(method.parameter_groups(model, lr, weight_decay), lr=lr, fused=True)
+        self.params = [p for g in self.optimizer.param_groups for p in g["params"]]
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda _: 1.0)
+
+    def __call__(self, batch: dict):
+        return self.train_step(self.model, self.method, batch, self.kind, self.optimizer, self.params,
+                               self.max_grad_norm, self.label_smoothing, self.scheduler)

@@ -27,7 +27,7 @@ DONE = re.compile(r"ftgeom: job done, ([0-9.]+) CPU-s in ([0-9.]+) s")
 
 
 def job_cpu(results: Path, key: Path, sampled: float) -> tuple[float, str]:
-    """The job's CPU seconds from the line every stage ends its log with (ftgeom.stages.run_stage), else
+    """The job's CPU seconds from the line every stage ends its log with (ftgeom.runtime.run_stage), else
     Snakemake's sampled cpu_time: it polls every second for 30 s, then every 30 s, and misses what the job
     used after the last poll (a lower bound)."""
     log = results / "logs" / key.with_suffix(".log")

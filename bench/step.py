@@ -18,10 +18,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import REPO, need, report
+from common import REPO, LoopStep, need, report
 
 
 def ours(data_dir, model_dir, n, precision, buckets):
+    """fit itself: every step is the loop's train_step (clipping at TrainConfig's max_grad_norm, 1.0)."""
     from ftgeom.methods import make_method
     from ftgeom.models import load_task_model, model_info
     from ftgeom.train.data import load_task
@@ -43,6 +44,7 @@ def ours(data_dir, model_dir, n, precision, buckets):
 
 
 def trainer(data_dir, model_dir, n, bf16, group_by_length):
+    """HF Trainer's step for comparison (not ftgeom's): it too clips at max_grad_norm 1.0 (its default)."""
     import datasets
     import torch
     from transformers import (
@@ -76,14 +78,14 @@ def trainer(data_dir, model_dir, n, bf16, group_by_length):
 
 
 def step_flops(data_dir, model_dir, n, precision, buckets) -> float:
-    """Matmul/attention FLOPs of one training step (forward + backward), averaged over one epoch's batches."""
+    """Matmul/attention FLOPs of one training step (the loop's train_step, as `ours` runs it; only its forward and
+    backward count: clipping and AdamW do no matmuls), averaged over one epoch's batches."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
     from ftgeom.methods import make_method
     from ftgeom.models import load_task_model, model_info
     from ftgeom.train.data import collate, epoch_batches, load_task
-    from ftgeom.train.loop import logits_of, loss_of
 
     data = load_task(data_dir, model_info(model_dir))
     model = load_task_model(model_dir, data.info, seed=0)
@@ -91,17 +93,17 @@ def step_flops(data_dir, model_dir, n, precision, buckets) -> float:
     method = make_method("full")
     net = method.prepare(model)
     net.train()
+    step = LoopStep(net, method, data.kind, lr=5e-5)  # TrainConfig as in `ours`: lr 5e-5, max_grad_norm 1.0
     lengths = data.train.lengths[:n]
     batches = epoch_batches(lengths, 32, 0, 0, buckets)
     with FlopCounterMode(display=False) as counter:
         for idx in batches:
-            batch = collate(data.train, idx, data.pad_id, data.kind, torch.device("cpu"))
-            loss_of(logits_of(net, method, batch), batch["labels"], data.kind).backward()
+            step(collate(data.train, idx, data.pad_id, data.kind, torch.device("cpu")))
     return counter.get_total_flops() / len(batches)
 
 
 def matmul_peak(precision: str, n: int = 2048, reps: int = 5) -> float:
-    """GFLOP/s of an n x n matmul in this precision, this process's threads: what the CPU can reach."""
+    """GFLOP/s of an n x n matmul in this precision, this process's threads: what the CPU can reach (no step)."""
     import torch
 
     dtype = torch.bfloat16 if precision == "bf16" else torch.float32

@@ -7,10 +7,13 @@
    process after the trajectory is loaded: seconds, and peak resident memory above the loaded trajectory as a
    multiple of the trajectory's size. Methods: LAPACK's dense SVD (torch.linalg.svd, full_matrices=False), and
    the library's Gram trick (ftgeom.intrinsic.gram) with every right singular vector formed over the points (and,
-   separately, the time to Σ and U alone: what the subspace stage computes; runs form V for their d only).
+   separately, the time to Σ and U alone: what the intrinsic_subspace stage computes; runs form V for their d
+   only). These time the SVD alone, not a training step.
 2. One training step (MiniLM, batch 32 x 64 tokens, 1 thread, our precision) side by side in one process: full
-   fine-tuning; the subspace method (weights rebuilt in the forward pass, d = 8 and 32); and projecting gradients
-   (the layer tensors train as in full fine-tuning, then g_z = V·g, Adam on z, θ = θ₀ + Vᵀz written back).
+   fine-tuning and the random-subspace method (weights rebuilt in the forward pass, d = 8 and 32), each the loop's
+   own train_step (gradient clipping at 1.0, AdamW, lr 1e-3); and the same subspace step by another route,
+   projecting gradients (the layer tensors take gradients as in full fine-tuning, then g_z = V·g, the loop's
+   clipping and AdamW on the same parameters, θ = θ₀ + Vᵀz written back).
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ import subprocess
 import sys
 import time
 
-from common import DATA, MODEL, REPO, RESULTS, env, need, report
+from common import DATA, MODEL, REPO, RESULTS, LoopStep, env, need, report
 
 TRAJECTORY = RESULTS / "trajectories" / "minilm" / "movie-polarity" / "full" / "seed0"
 SIZES = {"minilm_layer": 1_774_464, "bert_base_layer": 7_087_872}
@@ -40,7 +43,8 @@ def _points(name: str):
 
 
 def one(name: str, method: str) -> dict:
-    """In a fresh process: load, then time one method; memory is the peak RSS above the loaded state."""
+    """In a fresh process: load, then time one method (an SVD alone, no training step); memory is the peak RSS above
+    the loaded state."""
     import torch
 
     torch.set_num_threads(1)
@@ -86,7 +90,6 @@ def step_comparison(repeats: int = 6) -> dict:
     from ftgeom import runtime
     from ftgeom.methods import make_method
     from ftgeom.models import load_task_model, model_info
-    from ftgeom.intrinsic.store import random_basis
     from ftgeom.train.data import collate, load_task
     from ftgeom.train.loop import logits_of, loss_of, resolve_precision
 
@@ -100,50 +103,49 @@ def step_comparison(repeats: int = 6) -> dict:
         return m
 
     def timed_steps(step) -> float:
-        step()  # warm-up
+        step(batch)  # warm-up
         t0 = time.perf_counter()
         for _ in range(repeats):
-            step()
+            step(batch)
         return (time.perf_counter() - t0) / repeats
 
     def loop_step(method):
-        trained = method.prepare(model())
-        opt = torch.optim.AdamW(method.parameter_groups(trained, 1e-3, 0.01), fused=True)
-
-        def step():
-            loss_of(logits_of(trained, method, batch), batch["labels"], data.kind).backward()
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-        return step
+        """The loop's own train_step (clipping at 1.0) for this method."""
+        return LoopStep(method.prepare(model()), method, data.kind, lr=1e-3)
 
     def projected_step(d: int):
-        """Gradient projection: train the layer tensors' gradients into z, write θ₀ + Vᵀz back into them."""
-        m = make_method("full").prepare(model())
+        """The random subspace's step by another route (not train_step): the layer tensors hold θ₀ + Vᵀz and take
+        gradients as in full fine-tuning, g_z = V·g, then the loop's clipping, AdamW and schedule over the same
+        parameters and groups as `loop_step` (LoopStep's), and θ₀ + Vᵀz written back."""
+        method = make_method("random", seed=0, d=d)  # its z, bases (random_basis) and optimiser groups
+        m = method.prepare(model())
+        loop = LoopStep(m, method, data.kind, lr=1e-3)  # built while the layers are frozen: z, not them, in it
         layers = m.layer_map.layers
         params = dict(m.named_parameters())
-        theta0 = {i: torch.cat([params[n].detach().reshape(-1) for n in names]).clone() for i, names in layers.items()}
-        bases = {i: random_basis(theta0[i].numel(), d, 0, i) for i in layers}
-        z = {i: torch.zeros(d, requires_grad=True) for i in layers}
-        in_layers = {n for names in layers.values() for n in names}
-        opt = torch.optim.AdamW([*[p for n, p in params.items() if n not in in_layers], *z.values()], fused=True)
+        for names in layers.values():
+            for n in names:
+                params[n].requires_grad_(True)
+        plain = make_method("full")  # for logits_of: no weight overrides, the forward of full fine-tuning
 
-        def step():
-            loss_of(m({k: v for k, v in batch.items() if k != "labels"}), batch["labels"], data.kind).backward()
+        def step(batch):
+            loss = loss_of(logits_of(m, plain, batch), batch["labels"], data.kind)
+            loss.backward()
             with torch.no_grad():
                 for i, names in layers.items():
-                    z[i].grad = bases[i] @ torch.cat([params[n].grad.reshape(-1) for n in names])
+                    z = method.z[str(i)]
+                    g_z = getattr(method, f"basis_{i}") @ torch.cat([params[n].grad.reshape(-1) for n in names])
+                    z.grad = (g_z / len(z)).expand_as(z).contiguous()  # ∂L/∂zᵢ of each copy (one in form mean)
                     for n in names:
                         params[n].grad = None
-            opt.step()
-            opt.zero_grad(set_to_none=True)
+            # the tail of train_step, on the same optimiser
+            torch.nn.utils.clip_grad_norm_(loop.params, loop.max_grad_norm)
+            loop.optimizer.step()
+            loop.scheduler.step()
+            loop.optimizer.zero_grad(set_to_none=True)
             with torch.no_grad():
-                for i, names in layers.items():
-                    flat = theta0[i] + z[i] @ bases[i]
-                    offset = 0
-                    for n in names:
-                        k = params[n].numel()
-                        params[n].copy_(flat[offset:offset + k].view_as(params[n]))
-                        offset += k
+                for n, w in method.weight_overrides().items():
+                    params[n].copy_(w)
+            return loss
         return step
 
     times = {"full": timed_steps(loop_step(make_method("full")))}

@@ -5,10 +5,7 @@
 MODEL_TRAINING_KEYS = ("lr", "head", "max_length", "image_size", "precision")
 TASK_TRAINING_KEYS = ("epochs", "trajectory_points", "image_size", "description")
 PRETRAINED_HERE = [m for m, e in config["models"].items() if e["source"] == "pretrain"]
-
-
-def without(entry, keys):
-    return {k: v for k, v in entry.items() if k not in keys}
+without = lambda entry, keys: {k: v for k, v in entry.items() if k not in keys}
 
 
 rule prepare_model:

@@ -2,26 +2,11 @@
 # the head on them for every τ (one probing run per seed and variant), fine-tune from each probed head (one job per
 # seed; τ = 0 of the base variant is the foundation's full run), our linear-model simulation, then the results.
 
-from ftgeom.head_probe.plan import finetune_runs as head_probe_runs, settings_for
+from ftgeom.head_probe.workflow import HeadProbeWorkflow
 
 HEAD_PROBE = registry.by_name("head_probe")
 HP = config.get("head_probe")  # the config section (None: this stage does not run)
-
-
-def head_probe_pairs():
-    return [(m, t) for m, tasks in (HP or {}).get("models", {}).items() for t in tasks]
-
-
-def head_probe_full_spec(w):
-    """The foundation's full fine-tuning spec of this (model, task, seed): what the probed-head runs start from."""
-    return train_spec(SimpleNamespace(model=w.model, task=w.task, method="full", seed=w.seed))
-
-
-def head_probe_image_size(w):
-    """--image-size of the (model, task)'s fine-tuning runs, for the cached features (image tasks only)."""
-    spec = head_probe_full_spec(SimpleNamespace(model=w.model, task=w.task, seed=0))
-    return f"--image-size {spec['image_size']}" if "image_size" in spec else ""
-
+HW = HeadProbeWorkflow(WF)
 
 
 rule head_probe_features:
@@ -42,7 +27,7 @@ rule head_probe_features:
         mem_mb=res("finetune", "mem_mb"),
         runtime=res("finetune", "runtime"),
     params:
-        image_size=head_probe_image_size,
+        image_size=lambda w: HW.image_size_arg(w.model, w.task),
         eval_batch_size=FT["eval_batch_size"],
     shell:
         "python -m ftgeom.head_probe.stages.features --data {input.data} --model {input.model} --out {output}"
@@ -69,7 +54,7 @@ rule head_probe_heads:
     params:
         config=lambda w: json_arg(
             {
-                "head_probe": settings_for(HP, w.model),
+                "head_probe": HW.settings(w.model),
                 "model": w.model,
                 "head": config["models"][w.model].get("head", "linear"),
                 "batch_size": FT["batch_size"],
@@ -98,10 +83,10 @@ rule head_probe_finetune:
     resources:
         **gpu_resources("finetune"),
         mem_mb=res("finetune", "mem_mb"),
-        runtime=lambda w: res("finetune", "runtime") * len(head_probe_runs(settings_for(HP, w.model), int(w.seed))),
+        runtime=lambda w: res("finetune", "runtime") * len(HW.finetune_runs(w.model, w.seed)),
     params:
-        spec=lambda w: json_arg(head_probe_full_spec(w)),
-        runs=lambda w: json_arg(head_probe_runs(settings_for(HP, w.model), int(w.seed))),
+        spec=lambda w: json_arg(HW.full_spec(w.model, w.task, w.seed)),
+        runs=lambda w: json_arg(HW.finetune_runs(w.model, w.seed)),
         state=f"{R}/state/head_probe/{{model}}/{{task}}/seed{{seed}}",
     shell:
         "python -m ftgeom.head_probe.stages.finetune --spec {params.spec} --runs {params.runs} --heads {input.heads}"
@@ -130,17 +115,9 @@ rule head_probe_linear_model:
 
 rule head_probe_results:
     input:
-        probes=[f"{R}/head_probe/{m}/{t}/probe.json" for m, t in head_probe_pairs()],
-        runs=(
-            [f"{R}/head_probe/{m}/{t}/finetune/seed{s}" for m, t in head_probe_pairs() for s in HP["seeds"]]
-            if HP
-            else []
-        ),
-        start=(
-            [metrics_path(m, t, "full", s) for m, t in head_probe_pairs() for s in HP["seeds"]]
-            if HP
-            else []
-        ),
+        probes=HW.probes(),
+        runs=HW.finetune_dirs(),
+        start=HW.starts(),
         linear=rules.head_probe_linear_model.output[0],
     output:
         **stage_outputs(HEAD_PROBE),
@@ -155,7 +132,7 @@ rule head_probe_results:
         mem_mb=res("report", "mem_mb"),
         runtime=res("report", "runtime"),
     params:
-        taus=lambda w: json_arg(sorted({str(t) for m in HP["models"] for t in settings_for(HP, m)["taus"]})),
+        taus=lambda w: json_arg(HW.taus()),
     shell:
         "python -m ftgeom.head_probe.stages.results --probes {input.probes} --runs {input.runs} --start {input.start}"
         " --linear {input.linear} --taus {params.taus} --claims {output.claims} --runs-csv {output.tables[0]}"

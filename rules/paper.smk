@@ -2,32 +2,9 @@
 # compiled paper (results/paper/ftgeom.pdf). `snakemake paper` rebuilds only the paper from existing results.
 
 
+from ftgeom.paper import workflow as paper_plan
+
 PAPER_SOURCES = str(Path(workflow.basedir) / "paper")
-
-
-def paper_results():
-    """Tables and figures the paper includes (they keep their paths under results/ in the build folder)."""
-    return [f"{R}/tables/finetune.tex", f"{R}/figures/learning_curves.pdf"] + [
-        path for p in PAPERS for path in p.paper_inputs(R)
-    ]
-
-
-def paper_sections():
-    """Every LaTeX source beside main.tex (an edit rebuilds the paper)."""
-    return sorted(str(p) for p in Path(PAPER_SOURCES).rglob("*.tex") if p.name != "main.tex")
-
-
-def text_models():
-    return list(dict.fromkeys(m for m, t in FT_PAIRS if task_modality(config["tasks"][t]) == "text"))
-
-
-def paper_settings():
-    """The config the paper's prose cites; operational settings are left out (they cannot change a number)."""
-    return {
-        "finetune": {k: v for k, v in FT.items() if k not in (*OPERATIONAL, "group_seeds")},
-        "tasks": config["tasks"],
-        **{p.name: config.get(p.name) for p in registry.PAPERS},
-    }
 
 
 rule paper_inputs:
@@ -50,8 +27,8 @@ rule paper_inputs:
         mem_mb=res("report", "mem_mb"),
         runtime=res("report", "runtime"),
     params:
-        config=json_arg(paper_settings()),
-        text_models=json_arg(text_models()),
+        config=json_arg(paper_plan.settings(WF)),
+        text_models=json_arg(paper_plan.text_models(WF)),
         readme=str(Path(workflow.basedir) / "README.md"),
     shell:
         "python -m ftgeom.stages.paper_inputs --claims-files {input.claims} --finetune {input.finetune}"
@@ -62,9 +39,9 @@ rule paper_inputs:
 rule paper:
     input:
         main=f"{PAPER_SOURCES}/main.tex",
-        sections=paper_sections(),
+        sections=paper_plan.sections(PAPER_SOURCES),
         generated=rules.paper_inputs.output.generated,
-        results=paper_results(),
+        results=paper_plan.results(WF, PAPERS),
     output:
         report(f"{R}/paper/ftgeom.pdf", caption="../captions/paper.rst", category="Paper"),
     log:

@@ -1,0 +1,44 @@
+"""Paper C's paths and run lists for the rules (rules/head_probe.smk binds one `HeadProbeWorkflow`)."""
+from __future__ import annotations
+
+from ftgeom.head_probe.plan import finetune_runs, settings_for
+from ftgeom.workflow import Workflow
+
+
+class HeadProbeWorkflow:
+    def __init__(self, wf: Workflow):
+        self.wf, self.R = wf, wf.R
+        self.hp = wf.config.get("head_probe")  # the config section (None: this stage does not run)
+
+    def pairs(self) -> list[tuple[str, str]]:
+        return [(m, t) for m, tasks in (self.hp or {}).get("models", {}).items() for t in tasks]
+
+    def settings(self, model: str) -> dict:
+        return settings_for(self.hp, model)
+
+    def full_spec(self, model: str, task: str, seed) -> dict:
+        """The foundation's full fine-tuning spec of (model, task, seed): what the probed-head runs start from."""
+        return self.wf.train_spec(model, task, "full", seed)
+
+    def image_size_arg(self, model: str, task: str) -> str:
+        """--image-size of the (model, task)'s fine-tuning runs, for the cached features (image tasks only)."""
+        spec = self.full_spec(model, task, 0)
+        return f"--image-size {spec['image_size']}" if "image_size" in spec else ""
+
+    def finetune_runs(self, model: str, seed) -> list:
+        return finetune_runs(self.settings(model), int(seed))
+
+    def probes(self) -> list[str]:
+        return [f"{self.R}/head_probe/{m}/{t}/probe.json" for m, t in self.pairs()]
+
+    def finetune_dirs(self) -> list[str]:
+        return [f"{self.R}/head_probe/{m}/{t}/finetune/seed{s}" for m, t in self.pairs() for s in self.hp["seeds"]] \
+            if self.hp else []
+
+    def starts(self) -> list[str]:
+        """τ = 0: the foundation's full runs of every pair and seed."""
+        return [self.wf.metrics_path(m, t, "full", s) for m, t in self.pairs() for s in self.hp["seeds"]] \
+            if self.hp else []
+
+    def taus(self) -> list[str]:
+        return sorted({str(t) for m in self.hp["models"] for t in self.settings(m)["taus"]})
