@@ -1,4 +1,4 @@
-"""Rule head_features: the frozen backbone's features of every split of one (model, task), computed once.
+"""Rule head_probe_features: the frozen backbone's features of every split of one (model, task), computed once.
 
 python -m ftgeom.head_probe.stages.features --data DIR --model DIR --out DIR [--image-size N] [--threads N]
 """

@@ -1,4 +1,4 @@
-"""Rule head_finetune: fine-tune one seed of one (model, task) from each of its probed heads.
+"""Rule head_probe_finetune: fine-tune one seed of one (model, task) from each of its probed heads.
 
 python -m ftgeom.head_probe.stages.finetune --spec JSON --runs JSON --heads heads.pt --probe probe.json --data DIR
                                       --model DIR --out-dir DIR --state-dir DIR [--ops JSON] [--threads N]

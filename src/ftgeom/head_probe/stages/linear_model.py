@@ -1,4 +1,4 @@
-"""Rule head_linear_model: our overparameterised linear simulation of head probing then fine-tuning.
+"""Rule head_probe_linear_model: our overparameterised linear simulation of head probing then fine-tuning.
 
 python -m ftgeom.head_probe.stages.linear_model --config JSON --out rows.csv
 --config: {"seeds": n, "taus": [...], "head_inits": [...], "setting": {LinearSetting fields}}

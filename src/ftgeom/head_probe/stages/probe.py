@@ -1,4 +1,4 @@
-"""Rule head_probe: probe the task head on cached features for every seed and variant of one (model, task).
+"""Rule head_probe_heads: probe the task head on cached features for every seed and variant of one (model, task).
 
 python -m ftgeom.head_probe.stages.probe --features DIR --model DIR --config JSON --heads heads.pt --out probe.json
 --config: {"head_probe": <config section>, "model": name, "head": kind, "batch_size": n}

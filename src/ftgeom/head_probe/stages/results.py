@@ -1,4 +1,4 @@
-"""Rule head_probe_report: paper C's claim rows, tables (CSV + LaTeX) and figures.
+"""Rule head_probe_results: paper C's claim rows, tables (CSV + LaTeX) and figures.
 
 python -m ftgeom.head_probe.stages.results --probes P.json ... --runs DIR ... --start M.json ... --linear L.csv
        --taus JSON --claims C.csv --runs-csv R.csv --summary S.csv --tex S.tex --figures DIR [--config NAME]
@@ -16,7 +16,7 @@ from ftgeom.runtime import run_stage
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--probes", nargs="+", required=True)
-    ap.add_argument("--runs", nargs="+", required=True, help="head_finetune output folders")
+    ap.add_argument("--runs", nargs="+", required=True, help="head_probe_finetune output folders")
     ap.add_argument("--start", nargs="+", required=True, help="the foundation's full runs (τ = 0)")
     ap.add_argument("--linear", required=True, type=Path)
     ap.add_argument("--taus", required=True)

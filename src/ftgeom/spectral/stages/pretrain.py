@@ -1,4 +1,4 @@
-"""Rule pretrain_model: pretrain a vision model (source `pretrain`) from its init model on a prepared image task and
+"""Rule spectral_pretrain: pretrain a vision model (source `pretrain`) from its init model on a prepared image task and
 save it as a model folder, like prepare_model does for the other sources.
 
 python -m ftgeom.spectral.stages.pretrain --spec JSON --init DIR --data DIR --out DIR [--threads N]
