@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import datetime as _dt
+import errno
 import hashlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import tempfile
 from contextlib import contextmanager
@@ -62,20 +64,54 @@ def config_hash(obj) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+class DiskFull(OSError):
+    """A result could not be written for lack of space; one line naming the file (no partial file is left)."""
+
+
+def disk_full(path: str | Path) -> DiskFull:
+    where = Path(path).parent
+    free = shutil.disk_usage(where).free if where.exists() else 0
+    return DiskFull(errno.ENOSPC, f"no space left to write {path} ({free / 2 ** 20:.1f} MiB free on its "
+                                  "device): free space there, or run in a folder on a larger disk; nothing partial "
+                                  "was kept")
+
+
 @contextmanager
 def atomic_path(path: str | Path):
-    """Yield a temp path beside `path`; rename it over `path` only if the block succeeds."""
+    """Yield a temp path beside `path`; rename it over `path` only if the block succeeds (a full disk: DiskFull)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        if err.errno == errno.ENOSPC:
+            raise disk_full(path) from None
+        raise
     os.close(fd)
     os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; results are meant to be shared
     try:
         yield Path(tmp)
         os.replace(tmp, path)
+    except OSError as err:
+        # torch.save and safetensors raise their own errors around the OSError: look at the cause too
+        if err.errno == errno.ENOSPC and not isinstance(err, DiskFull):
+            raise disk_full(path) from None
+        raise
+    except RuntimeError as err:  # torch.save wraps a failed write ("... file write failed")
+        if _no_space(err):
+            raise disk_full(path) from None
+        raise
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _no_space(err: BaseException) -> bool:
+    while err is not None:
+        if isinstance(err, OSError) and err.errno == errno.ENOSPC or "No space left" in str(err):
+            return True
+        err = err.__cause__ or err.__context__
+    return False
 
 
 def write_text(path: str | Path, text: str) -> None:

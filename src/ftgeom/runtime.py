@@ -75,6 +75,8 @@ def process_seconds() -> float:
 # The one-line errors, by module: a stage can only raise those of modules it imported, so they are looked up in
 # sys.modules rather than imported here (ftgeom.paper.verdicts alone would cost every job 0.3 s of pandas).
 ONE_LINE_ERRORS = {"ftgeom.config": "ConfigError", "ftgeom.assets.hub": "AssetUnavailable",
+                   "ftgeom.assets.checks": "DataError", "ftgeom.train.loop": "NonFiniteLoss",
+                   "ftgeom.provenance": "DiskFull",
                    "ftgeom.paper.build": "PaperError", "ftgeom.paper.verdicts": "ClaimsError"}
 
 

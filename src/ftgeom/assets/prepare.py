@@ -4,7 +4,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ftgeom.assets.modality import task_modality  # noqa: F401 (its home before assets.modality)
+from ftgeom.assets import checks
 from ftgeom.assets.task_data import load_frames, make_splits, save_dataset_atomic, to_dataset_dict
 from ftgeom.provenance import read_json, stamp, write_json
 
@@ -12,11 +12,19 @@ DEFAULT_METRIC = {"binary": "accuracy", "multiclass": "accuracy", "regression": 
 
 
 def prepare_task(name: str, spec: dict, seed: int, out_dir: Path) -> dict:
-    kind, names, frames = load_frames(spec, seed)
+    """Read, check (ftgeom.assets.checks: one line naming the task and the fix, before anything is written), split
+    and save one task."""
+    kind, names, frames = load_frames(spec, seed, name)
+    checks.labels(name, kind, frames)
     splits = make_splits(frames, kind, spec.get("splits", {}), seed)
     for split, df in splits.items():
         if len(df) == 0:
-            raise ValueError(f"task {name}: split '{split}' is empty; lower the split fractions or caps")
+            raise checks.DataError(f"task {name}: split '{split}' is empty after splitting; raise the split "
+                                   f"fractions or caps (tasks.{name}.splits), or give the task more examples")
+    checks.labels(name, kind, splits)
+    checks.texts(name, splits)
+    checks.images(name, splits)
+    checks.duplicates(name, splits)
     dsd = to_dataset_dict(splits, kind, names)
     info = {
         "task": name,

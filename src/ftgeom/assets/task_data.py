@@ -104,12 +104,14 @@ def synthetic_frames(spec: dict, seed: int) -> tuple[str, tuple[str, ...], dict[
     return kind, names, {"train": pd.DataFrame(rows)}
 
 
-def hub_frames(spec: dict) -> tuple[str, tuple[str, ...], dict[str, pd.DataFrame]]:
+def hub_frames(spec: dict, name: str = "task") -> tuple[str, tuple[str, ...], dict[str, pd.DataFrame]]:
     """`datasets.load_dataset` (a hub name such as nyu-mll/glue, or a local folder) mapped onto our schema."""
     import datasets
 
+    from ftgeom.assets import checks
     from ftgeom.assets.hub import hub_load
 
+    checks.local_csvs(name, spec)
     what = f"dataset '{spec['path']}'" + (f" ({spec['name']})" if spec.get("name") else "") + " (source hub)"
     ds = hub_load(what, spec["path"], lambda: datasets.load_dataset(spec["path"], spec.get("name")))
     if spec.get("image"):
@@ -121,14 +123,19 @@ def hub_frames(spec: dict) -> tuple[str, tuple[str, ...], dict[str, pd.DataFrame
     frames = {}
     for ours, theirs in (("train", spec.get("train_split", "train")), ("test", spec.get("test_split", "validation"))):
         if theirs not in ds:
-            raise KeyError(f"dataset {spec['path']}/{spec.get('name')} has no split '{theirs}' (has: {list(ds)})")
+            raise checks.DataError(f"task {name}: dataset {spec['path']} has no split '{theirs}' (has: "
+                                   f"{', '.join(ds)}); set tasks.{name}.hub.train_split / test_split")
+        checks.columns(name, ds[theirs].to_pandas().head(0) if "image" not in columns.values() else
+                       pd.DataFrame(columns=ds[theirs].column_names), columns, f"split '{theirs}' of {spec['path']}")
         if "image" in columns.values():  # PIL images -> uint8 H x W x C arrays
             part = ds[theirs].select_columns(list(columns)).with_format("numpy")
             df = pd.DataFrame({"image": list(part[spec["image"]]), "label": part[spec["label"]]})
             df["image"] = [x if x.ndim == 3 else x[..., None] for x in df["image"]]
         else:
             df = ds[theirs].to_pandas()[list(columns)].rename(columns=columns)
+        checks.labels(name, spec["kind"], {theirs: df})
         if spec["kind"] != "regression":
+            df = df.assign(label=pd.to_numeric(df["label"]))
             df = df[df["label"] >= 0]  # GLUE marks hidden labels with -1
         frames[ours] = df
     names: tuple[str, ...] = ()
@@ -138,7 +145,7 @@ def hub_frames(spec: dict) -> tuple[str, tuple[str, ...], dict[str, pd.DataFrame
     return spec["kind"], names, frames
 
 
-def load_frames(spec: dict, seed: int) -> tuple[str, tuple[str, ...], dict[str, pd.DataFrame]]:
+def load_frames(spec: dict, seed: int, name: str = "task") -> tuple[str, tuple[str, ...], dict[str, pd.DataFrame]]:
     source = spec["source"]
     if source == "package":
         from ftgeom.assets.image_sources import IMAGE_SOURCES
@@ -150,7 +157,7 @@ def load_frames(spec: dict, seed: int) -> tuple[str, tuple[str, ...], dict[str, 
         src, frames = read_source(spec["reader"])
         return src.kind, tuple(src.label_names), frames
     if source == "hub":
-        return hub_frames(spec["hub"])
+        return hub_frames(spec["hub"], name)
     if source == "synthetic":
         return synthetic_frames(spec["synthetic"], seed)
     raise ValueError(f"unknown task source '{source}'")

@@ -31,6 +31,10 @@ from ftgeom.train.settings import OPERATIONAL
 from ftgeom.train.timing import Phases
 
 
+class NonFiniteLoss(FloatingPointError):
+    """Training diverged: the loss is nan or inf. The message is one line (step, learning rate, last finite loss)."""
+
+
 @dataclass
 class TrainConfig:
     epochs: int = 3
@@ -239,12 +243,19 @@ def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir:
         for idx in epoch_batches(data.train.lengths, cfg.batch_size, cfg.seed, epoch, bucket)[offset:]:
             t0 = time.perf_counter()
             batch = collate(data.train, idx, data.pad_id, data.kind, device)
+            lr = optimizer.param_groups[0]["lr"]
             loss = train_step(model, method, batch, data.kind, optimizer, params, cfg.max_grad_norm,
                               cfg.label_smoothing, scheduler)
             step += 1
             run.step = step
             train_seconds += time.perf_counter() - t0
             losses.append(loss.item())
+            if not math.isfinite(losses[-1]):
+                finite = [x for x in losses[:-1] if math.isfinite(x)] or [h["train_loss"] for h in history]
+                last = f"{finite[-1]:.4g}" if finite else "none (the first step)"
+                raise NonFiniteLoss(f"{method.name} seed {cfg.seed}: the training loss is {losses[-1]} at step "
+                                    f"{step}/{total} (learning rate {lr:.3g}); last finite loss {last}: lower the "
+                                    "learning rate, or check the data for non-finite values")
             for h in hooks:
                 h.after_step(run, losses[-1])
             bar.update(1)

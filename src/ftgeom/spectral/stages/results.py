@@ -69,7 +69,7 @@ def main(argv=None) -> None:
            "peft_runs": runs}
     args.tables.mkdir(parents=True, exist_ok=True)
     for name in ENTRY.tables_csv:
-        out[name].to_csv(ENTRY.table(args.tables.parent, name), index=False, float_format="%.6g")
+        write_text(ENTRY.table(args.tables.parent, name), out[name].to_csv(index=False, float_format="%.6g"))
     tasks = sorted(runs["task"].unique()) if len(runs) else []
     tex = {"stability": tables.stability(summary, k), "scale": tables.scale(scale) if len(scale) else "",
            "cross": tables.cross(pairs) if len(pairs) else "",
