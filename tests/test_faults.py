@@ -67,3 +67,65 @@ def test_a_second_controller_in_the_same_folder_stops_and_changes_nothing(tmp_pa
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
+
+
+def test_truncated_json_and_safetensors_are_one_line_naming_the_file(tmp_path):
+    import torch
+    from safetensors.torch import save_file
+
+    from ftgeom.provenance import CorruptFile, read_json
+    from ftgeom.train.trajectory import load_layer
+
+    record = tmp_path / "metrics.json"
+    write_json(record, {"test_score": 0.5, "history": [1, 2, 3]})
+    record.write_text(record.read_text()[:20])
+    with pytest.raises(CorruptFile) as err:
+        read_json(record)
+    assert str(record) in str(err.value) and "\n" not in str(err.value) and "truncated or corrupt" in str(err.value)
+    traj = tmp_path / "trajectory"
+    traj.mkdir()
+    layer = traj / "layer00.safetensors"
+    save_file({"points": torch.zeros(4, 1000), "theta0": torch.zeros(1000)}, str(layer))
+    layer.write_bytes(layer.read_bytes()[:100])
+    with pytest.raises(CorruptFile) as err:
+        load_layer(traj, 0)
+    assert str(layer) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_corrupt_model_file_ends_a_job_with_one_line(tmp_path, tiny_model, keyword_task):
+    """Through a stage, as Snakemake runs it: exit status 1, one line on stderr, no record written."""
+    import json
+    import shutil
+    import sys
+
+    from workflow_runs import REPO
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    (model / "ftgeom_model.json").write_text('{"family": "text", "provenance": ')
+    out = tmp_path / "out" / "metrics.json"
+    runs = [{"spec": {"model": "tiny-bert", "task": "keywords", "method": "full", "seed": 0, "epochs": 1,
+                      "precision": "fp32"}, "out": str(out), "trajectory": None}]
+    proc = subprocess.run([sys.executable, "-m", "ftgeom.stages.finetune", "--runs", json.dumps(runs), "--data",
+                           str(keyword_task), "--model", str(model), "--state-dir", str(tmp_path / "state")],
+                          env={**os.environ, "PYTHONPATH": str(REPO / "src")}, capture_output=True, text=True)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and lines[-1].startswith("error: ") and "ftgeom_model.json" in lines[-1], \
+        proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr and not out.exists()
+
+
+def test_a_subspace_from_another_model_is_named(tiny_model, keyword_task):
+    import torch
+
+    from ftgeom.methods import make_method
+    from ftgeom.methods.projected import BasisMismatch
+    from ftgeom.models import load_task_model, model_info
+    from ftgeom.train.data import load_task
+
+    model = load_task_model(tiny_model, load_task(keyword_task, model_info(tiny_model)).info, seed=0)
+    other = {i: torch.zeros(4, 123) for i in model.layer_map.layers}  # another model's layer sizes
+    method = make_method("intrinsic", d=4, subspace="results/intrinsic/other/subspaces/x", bases=other)
+    with pytest.raises(BasisMismatch, match="made from another model's trajectory") as err:
+        method.prepare(model)
+    assert "results/intrinsic/other/subspaces/x" in str(err.value) and "\n" not in str(err.value)

@@ -123,5 +123,37 @@ def write_json(path: str | Path, obj: dict) -> None:
     write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
 
 
+class CorruptFile(ValueError):
+    """A result file that cannot be read (truncated or corrupt); one line naming it and the fix."""
+
+    def __init__(self, path: str | Path, what: str):
+        super().__init__(f"{path}: {what}: the file is truncated or corrupt; delete it (or its folder) and re-run "
+                         "the job that writes it")
+
+
 def read_json(path: str | Path) -> dict:
-    return json.loads(Path(path).read_text())
+    try:
+        return json.loads(Path(path).read_text())
+    except json.JSONDecodeError as err:
+        raise CorruptFile(path, f"not valid JSON ({err.msg} at line {err.lineno})") from None
+
+
+@contextmanager
+def safetensors_file(path: str | Path):
+    """safetensors' safe_open of `path`, a damaged file being one CorruptFile line rather than a Rust panic."""
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        handle = safe_open(str(path), framework="pt")
+    except (SafetensorError, OSError, ValueError) as err:
+        if isinstance(err, FileNotFoundError):
+            raise
+        raise CorruptFile(path, f"not a readable safetensors file ({str(err).splitlines()[0][:80]})") from None
+    with handle as f:
+        yield f
+
+
+def load_safetensors(path: str | Path) -> dict:
+    """Every tensor of a safetensors file (see safetensors_file)."""
+    with safetensors_file(path) as f:
+        return {k: f.get_tensor(k) for k in f.keys()}

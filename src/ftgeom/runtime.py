@@ -76,13 +76,16 @@ def process_seconds() -> float:
 # sys.modules rather than imported here (ftgeom.paper.verdicts alone would cost every job 0.3 s of pandas).
 ONE_LINE_ERRORS = {"ftgeom.config": "ConfigError", "ftgeom.assets.hub": "AssetUnavailable",
                    "ftgeom.assets.checks": "DataError", "ftgeom.train.loop": "NonFiniteLoss",
-                   "ftgeom.provenance": "DiskFull",
+                   "ftgeom.provenance": ("DiskFull", "CorruptFile"), "ftgeom.methods.projected": "BasisMismatch",
                    "ftgeom.paper.build": "PaperError", "ftgeom.paper.verdicts": "ClaimsError"}
 
 
 def one_line_errors() -> tuple[type[BaseException], ...]:
-    return (FileNotFoundError, *(getattr(sys.modules[m], name) for m, name in ONE_LINE_ERRORS.items()
-                                 if m in sys.modules))
+    found = [FileNotFoundError]
+    for module, names in ONE_LINE_ERRORS.items():
+        if module in sys.modules:
+            found += [getattr(sys.modules[module], n) for n in ((names,) if isinstance(names, str) else names)]
+    return tuple(found)
 
 
 def run_stage(main: Callable[[], None]) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from ftgeom.models.task_model import Head, TaskModel
-from ftgeom.provenance import read_json, write_json
+from ftgeom.provenance import load_safetensors, read_json, write_json
 from ftgeom.train.data import Split, TaskData
 
 SPLITS = ("train", "validation", "test")
@@ -67,9 +67,8 @@ def save_features(out_dir: Path, features: dict[str, torch.Tensor], data: TaskDa
 
 def feature_task(cache_dir: Path) -> TaskData:
     """The cached features as a TaskData; lengths are the original examples' (same batches as the real task)."""
-    from safetensors.torch import load_file
 
-    t = load_file(str(Path(cache_dir) / "features.safetensors"))
+    t = load_safetensors(Path(cache_dir) / "features.safetensors")
     meta = read_json(Path(cache_dir) / "features.json")
     splits = {name: Split({"features": t[f"{name}.features"]}, t[f"{name}.labels"].numpy(),
                           t[f"{name}.lengths"].numpy()) for name in SPLITS}

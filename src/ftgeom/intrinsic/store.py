@@ -11,9 +11,9 @@ from functools import lru_cache
 from pathlib import Path
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
-from ftgeom.provenance import atomic_path, read_json, write_json
+from ftgeom.provenance import atomic_path, load_safetensors, read_json, write_json
 from ftgeom.intrinsic.gram import GramSVD, basis, gram_svd
 from ftgeom.train.trajectory import load_layer
 
@@ -59,7 +59,7 @@ def extract(trajectories: list[str], variant: str, out_dir: Path, provenance: di
 
 def load_svd(subspace_dir: str | Path) -> tuple[dict, dict[int, GramSVD]]:
     meta = read_json(Path(subspace_dir) / "spectrum.json")
-    tensors = load_file(str(Path(subspace_dir) / "svd.safetensors"))
+    tensors = load_safetensors(Path(subspace_dir) / "svd.safetensors")
     svds = {int(k): GramSVD(meta["variant"], tensors[f"layer{int(k):02d}.sigma"], tensors[f"layer{int(k):02d}.u"])
             for k in meta["layers"]}
     return meta, svds

@@ -40,6 +40,10 @@ def random_basis(numel: int, d: int, seed: int, layer: int) -> torch.Tensor:
     return (q * torch.sign(torch.diagonal(r))).T.contiguous()
 
 
+class BasisMismatch(ValueError):
+    """A basis that does not fit the model (another model's trajectory); one line."""
+
+
 class Subspace(Method):
     name = "subspace"
     trains = ("embeddings", "pooler", "head")
@@ -82,7 +86,9 @@ class Subspace(Method):
             theta0 = torch.cat([params[n].detach().reshape(-1).float() for n in names])
             vt = bases[i].float()
             if vt.shape != (self.d, theta0.numel()):
-                raise ValueError(f"layer {i}: basis of shape {tuple(vt.shape)}, expected ({self.d}, {theta0.numel()})")
+                raise BasisMismatch(f"subspace {self.subspace or '(given)'}: layer {i} has a basis of shape "
+                                    f"{tuple(vt.shape)}, but this model's layer needs ({self.d}, {theta0.numel()}): "
+                                    "it was made from another model's trajectory; delete it and re-run")
             # Buffers, not state: a checkpoint holds z only; θ₀ and V are rebuilt from their sources on resume.
             self.register_buffer(f"theta0_{i}", theta0, persistent=False)
             self.register_buffer(f"basis_{i}", vt, persistent=False)

@@ -6,6 +6,7 @@ from pathlib import Path
 import torch
 
 from ftgeom.models.task_model import TaskModel
+from ftgeom.provenance import load_safetensors
 
 
 class VisionTaskModel(TaskModel):
@@ -38,8 +39,7 @@ def build_timm(info: dict, weights: dict | None):
 
 def load_vision_backbone(model_dir: Path, info: dict) -> tuple[torch.nn.Module, int, float]:
     """The pretrained timm model without its classifier, its feature width, the head's dropout (none)."""
-    from safetensors.torch import load_file
 
-    backbone = build_timm(info, load_file(str(Path(model_dir) / "model.safetensors"))).float()
+    backbone = build_timm(info, load_safetensors(Path(model_dir) / "model.safetensors")).float()
     backbone.reset_classifier(0)  # the backbone now returns pooled features; our head replaces the classifier
     return backbone, backbone.num_features, 0.0

@@ -10,15 +10,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from safetensors import safe_open
 
+from ftgeom.provenance import safetensors_file
 from ftgeom.spectral.measures import overlap
 
 
 def load_subspaces(stability_dir: str | Path) -> dict[tuple, dict[str, torch.Tensor]]:
     """{(task, seed, source, what): {matrix name: m x k}} of one model's full runs."""
     out: dict[tuple, dict[str, torch.Tensor]] = {}
-    with safe_open(str(Path(stability_dir) / "subspaces.safetensors"), framework="pt") as f:
+    with safetensors_file(Path(stability_dir) / "subspaces.safetensors") as f:
         for key in f.keys():
             task, run, seed, source, what, name = key.split("/", 5)
             out.setdefault((task, int(seed[len("seed"):]), source, what), {})[name] = f.get_tensor(key)

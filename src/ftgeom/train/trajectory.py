@@ -19,10 +19,10 @@ from pathlib import Path
 import numpy as np
 import torch
 from safetensors import safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from ftgeom.models.weights import effective_parameters
-from ftgeom.provenance import atomic_path, read_json, write_json
+from ftgeom.provenance import atomic_path, load_safetensors, read_json, safetensors_file, write_json
 
 
 def record_steps(total_steps: int, points: int) -> list[int]:
@@ -108,13 +108,13 @@ class TrajectoryRecorder:
 
 def load_layer(traj_dir: str | Path, layer: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(points t x D, theta0 D) of one encoder layer."""
-    with safe_open(str(Path(traj_dir) / f"layer{layer:02d}.safetensors"), framework="pt") as f:
+    with safetensors_file(Path(traj_dir) / f"layer{layer:02d}.safetensors") as f:
         return f.get_tensor("points"), f.get_tensor("theta0")
 
 
 def layer_start(traj_dir: str | Path, layer: int) -> torch.Tensor:
     """θ0 (D,) of one encoder layer, without reading its points."""
-    with safe_open(str(Path(traj_dir) / f"layer{layer:02d}.safetensors"), framework="pt") as f:
+    with safetensors_file(Path(traj_dir) / f"layer{layer:02d}.safetensors") as f:
         return f.get_tensor("theta0")
 
 
@@ -133,4 +133,4 @@ def layer_weights(traj_dir: str | Path, layer: int, which: str = "final") -> dic
 
 def other_weights(traj_dir: str | Path, which: str = "final") -> dict[str, torch.Tensor]:
     """Embeddings, pooler and head at the start (`initial`) or end (`final`) of the run."""
-    return load_file(str(Path(traj_dir) / f"{which}.safetensors"))
+    return load_safetensors(Path(traj_dir) / f"{which}.safetensors")
