@@ -72,15 +72,15 @@ def labels(name: str, kind: str, frames: dict[str, pd.DataFrame]) -> None:
             bad = np.flatnonzero(~np.isfinite(targets))
             if len(bad):
                 raise DataError(f"task {name}: split '{split}' has {len(bad)} regression target(s) that are not "
-                                f"finite numbers (first: row {bad[0]}, {values.iloc[bad[0]]!r}); drop or fix "
+                                f"finite numbers (first: row {bad[0]}, {values.iloc[bad[0]]}); drop or fix "
                                 "those rows")
     if kind == "regression" or "train" not in frames:  # the class checks compare the splits with training
         return
     train = set(frames["train"]["label"])
     if kind in CLASSES and len(train) != CLASSES[kind]:
         raise DataError(f"task {name}: kind '{kind}' needs {CLASSES[kind]} classes, but the training data has "
-                        f"{len(train)} ({', '.join(map(str, sorted(train, key=str)))}); set tasks.{name}'s kind "
-                        "to match")
+                        f"{len(train)} ({', '.join(map(str, sorted(train, key=str)))}); set the task's kind "
+                        "(tasks.<task>.hub.kind) to match")
     for split, frame in frames.items():
         unseen = sorted(set(frame["label"]) - train, key=str) if frame is not None and split != "train" else []
         if unseen:
@@ -91,8 +91,8 @@ def labels(name: str, kind: str, frames: dict[str, pd.DataFrame]) -> None:
 def texts(name: str, splits: dict[str, pd.DataFrame]) -> None:
     """No empty text: it would tokenise to nothing (only the special tokens)."""
     for split, frame in splits.items():
-        if "text" not in frame:
-            return
+        if frame is None or "text" not in frame:
+            continue
         empty = np.flatnonzero(frame["text"].fillna("").astype(str).str.strip().eq("").to_numpy())
         if len(empty):
             raise DataError(f"task {name}: split '{split}' has {len(empty)} example(s) with empty text (first: row "

@@ -16,13 +16,13 @@ def prepare_task(name: str, spec: dict, seed: int, out_dir: Path) -> dict:
     and save one task."""
     kind, names, frames = load_frames(spec, seed, name)
     checks.labels(name, kind, frames)
+    checks.texts(name, frames)  # rows as the source numbers them
     splits = make_splits(frames, kind, spec.get("splits", {}), seed)
     for split, df in splits.items():
         if len(df) == 0:
             raise checks.DataError(f"task {name}: split '{split}' is empty after splitting; raise the split "
                                    f"fractions or caps (tasks.{name}.splits), or give the task more examples")
     checks.labels(name, kind, splits)
-    checks.texts(name, splits)
     checks.images(name, splits)
     checks.duplicates(name, splits)
     dsd = to_dataset_dict(splits, kind, names)
