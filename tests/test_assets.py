@@ -32,6 +32,8 @@ def test_hub_source_reads_a_saved_folder_like_a_hub_name(tiny_model, tmp_path):
 
 
 def test_hub_dataset_path_maps_glue_style_columns(tmp_path):
+    from ftgeom.assets.checks import DataError
+
     # A GLUE-shaped local dataset (pair task, hidden test labels = -1) through datasets.load_dataset.
     rows = [{"sentence1": f"a{i}", "sentence2": f"b{i}", "label": i % 2} for i in range(40)]
     pd.DataFrame(rows).to_csv(tmp_path / "train.csv", index=False)
@@ -43,7 +45,7 @@ def test_hub_dataset_path_maps_glue_style_columns(tmp_path):
     assert kind == "binary" and set(frames) == {"train", "test"}
     assert set(frames["train"].columns) == {"text", "text_pair", "label"}
     assert len(frames["test"]) == 10, "label -1 rows (hidden GLUE labels) are dropped"
-    with pytest.raises(KeyError, match="no split 'validation_matched'"):
+    with pytest.raises(DataError, match="no split 'validation_matched' .has: train, validation.; set tasks"):
         hub_frames({**spec, "test_split": "validation_matched"})
 
 

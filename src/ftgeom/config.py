@@ -9,9 +9,10 @@ import yaml
 from ftgeom.assets.image_sources import IMAGE_SOURCES
 from ftgeom.assets.modality import model_modality, task_modality
 from ftgeom.assets.text_sources import SOURCES
+from ftgeom.errors import OneLineError
 
 
-class ConfigError(ValueError):
+class ConfigError(ValueError, OneLineError):
     """A config problem, phrased as one line that names the offending key."""
 
 

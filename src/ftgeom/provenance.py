@@ -15,6 +15,8 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
+from ftgeom.errors import OneLineError
+
 
 PACKAGES = ("ftgeom", "torch", "transformers", "datasets", "peft", "timm", "numpy", "scikit-learn", "snakemake")
 REPO = Path(__file__).resolve().parents[2]
@@ -64,7 +66,7 @@ def config_hash(obj) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-class DiskFull(OSError):
+class DiskFull(OSError, OneLineError):
     """A result could not be written for lack of space; one line naming the file (no partial file is left)."""
 
 
@@ -123,7 +125,7 @@ def write_json(path: str | Path, obj: dict) -> None:
     write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
 
 
-class CorruptFile(ValueError):
+class CorruptFile(ValueError, OneLineError):
     """A result file that cannot be read (truncated or corrupt); one line naming it and the fix."""
 
     def __init__(self, path: str | Path, what: str):

@@ -11,6 +11,8 @@ from typing import Callable
 
 import numpy as np
 
+from ftgeom.errors import OneLineError
+
 # tcmalloc instead of glibc's malloc: measured 7% faster training steps and evaluation for a default MiniLM run
 # (bench/overhead.py), with identical numbers: the allocator changes where tensors live, not what is computed.
 # PyTorch's CPU performance guide recommends it. FTGEOM_MALLOC=system keeps glibc's.
@@ -72,28 +74,12 @@ def process_seconds() -> float:
         return float("nan")
 
 
-# The one-line errors, by module: a stage can only raise those of modules it imported, so they are looked up in
-# sys.modules rather than imported here (ftgeom.paper.verdicts alone would cost every job 0.3 s of pandas).
-ONE_LINE_ERRORS = {"ftgeom.config": "ConfigError", "ftgeom.assets.hub": "AssetUnavailable",
-                   "ftgeom.assets.checks": "DataError", "ftgeom.train.loop": "NonFiniteLoss",
-                   "ftgeom.provenance": ("DiskFull", "CorruptFile"), "ftgeom.methods.projected": "BasisMismatch",
-                   "ftgeom.paper.build": "PaperError", "ftgeom.paper.verdicts": "ClaimsError"}
-
-
-def one_line_errors() -> tuple[type[BaseException], ...]:
-    found = [FileNotFoundError]
-    for module, names in ONE_LINE_ERRORS.items():
-        if module in sys.modules:
-            found += [getattr(sys.modules[module], n) for n in ((names,) if isinstance(names, str) else names)]
-    return tuple(found)
-
-
 def run_stage(main: Callable[[], None]) -> None:
     use_fast_allocator()  # may re-execute this very command with tcmalloc preloaded (same numbers, faster steps)
     try:
         main()
     except Exception as err:
-        if not isinstance(err, one_line_errors()):
+        if not isinstance(err, (FileNotFoundError, OneLineError)):
             raise
         sys.stderr.write(f"error: {err}\n")
         sys.exit(1)

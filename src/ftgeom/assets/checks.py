@@ -10,11 +10,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ftgeom.errors import OneLineError
+
 CLASSES = {"binary": 2}
 NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?|[-+]?(nan|inf|infinity)", re.I)
 
 
-class DataError(ValueError):
+class DataError(ValueError, OneLineError):
     """A task's data cannot be used as configured; the message is one line."""
 
 

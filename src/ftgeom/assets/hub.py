@@ -9,10 +9,12 @@ import socket
 from pathlib import Path
 from urllib.parse import urlparse
 
+from ftgeom.errors import OneLineError
+
 OFFLINE_HINT = "run the embedded offline default instead (config/default.yaml, no --configfile)"
 
 
-class AssetUnavailable(RuntimeError):
+class AssetUnavailable(RuntimeError, OneLineError):
     """An asset cannot be obtained here; the message is one line naming it."""
 
 

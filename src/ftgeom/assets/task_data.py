@@ -133,7 +133,7 @@ def hub_frames(spec: dict, name: str = "task") -> tuple[str, tuple[str, ...], di
             df["image"] = [x if x.ndim == 3 else x[..., None] for x in df["image"]]
         else:
             df = ds[theirs].to_pandas()[list(columns)].rename(columns=columns)
-        checks.labels(name, spec["kind"], {theirs: df})
+        checks.labels(name, spec["kind"], {f"{theirs} (of {spec['path']})": df})  # its values; classes: later
         if spec["kind"] != "regression":
             df = df.assign(label=pd.to_numeric(df["label"]))
             df = df[df["label"] >= 0]  # GLUE marks hidden labels with -1

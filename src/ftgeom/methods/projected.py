@@ -23,6 +23,7 @@ from functools import lru_cache
 
 import torch
 
+from ftgeom.errors import OneLineError
 from ftgeom.methods.base import Method
 
 KINDS = ("intrinsic", "random")
@@ -40,7 +41,7 @@ def random_basis(numel: int, d: int, seed: int, layer: int) -> torch.Tensor:
     return (q * torch.sign(torch.diagonal(r))).T.contiguous()
 
 
-class BasisMismatch(ValueError):
+class BasisMismatch(ValueError, OneLineError):
     """A basis that does not fit the model (another model's trajectory); one line."""
 
 

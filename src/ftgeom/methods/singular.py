@@ -27,9 +27,14 @@ from __future__ import annotations
 
 import torch
 
+from ftgeom.errors import OneLineError
 from ftgeom.methods.base import Method, budget, linear_targets
 
 VARIANTS = ("diag-topk", "diag-all", "block")
+
+
+class RankError(ValueError, OneLineError):
+    """A k larger than an adapted matrix's rank; one line naming the matrix."""
 
 
 def spectral_factors(weight: torch.Tensor, rank: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -78,7 +83,9 @@ class Spectral(Method):
         ranks = [min(m.shape) if self.variant == "diag-all" else self.k for m in targets]
         too_big = [m for m, k in zip(targets, ranks) if k > min(m.shape)]
         if too_big:
-            raise ValueError(f"spectral k = {self.k} exceeds the rank of {too_big[0].name} {too_big[0].shape}")
+            raise RankError(f"spectral k = {self.k} exceeds the rank of {too_big[0].name} {tuple(too_big[0].shape)} "
+                            f"(rank {min(too_big[0].shape)}): use k <= {min(min(m.shape) for m in targets)} (the "
+                            "smallest adapted matrix), or variant diag-all")
         shapes = [(k,) if self.variant.startswith("diag") else (k, k) for k in ranks]
         keep = [m.name for m in targets] == self.targets and \
             [tuple(self.coefficients[str(j)].shape) for j in range(len(targets))] == shapes

@@ -8,6 +8,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from ftgeom.errors import OneLineError
 from ftgeom.provenance import atomic_path
 
 INSTALL = ("sudo apt-get install latexmk texlive-latex-base texlive-latex-recommended texlive-fonts-recommended "
@@ -16,7 +17,7 @@ COPIED = {".tex", ".pdf", ".png"}
 TIMEOUT_S = 300
 
 
-class PaperError(RuntimeError):
+class PaperError(RuntimeError, OneLineError):
     """The paper did not build; the message is one line and names what to do or where the LaTeX log is."""
 
 

@@ -8,13 +8,14 @@ import numpy as np
 import pandas as pd
 
 from ftgeom.claims import COLUMNS, LEVEL
+from ftgeom.errors import OneLineError
 from ftgeom.registry import PAPERS
 from ftgeom.report.latex import escape, signed
 
 VERDICTS = ("reproduced", "not reproduced", "inconclusive")
 
 
-class ClaimsError(ValueError):
+class ClaimsError(ValueError, OneLineError):
     """A claims file that does not follow the contract (one line, names the file)."""
 
 

@@ -7,11 +7,14 @@ same-spectrum null's) are kept for the cross-task overlaps the report computes.
 """
 from __future__ import annotations
 
+import math
+
 import zlib
 from pathlib import Path
 
 import torch
 
+from ftgeom.errors import OneLineError
 from ftgeom.models.layers import MATRIX_KINDS
 from ftgeom.provenance import read_json
 from ftgeom.spectral.measures import compare, svd
@@ -47,6 +50,24 @@ def _generator(seed: int, *parts) -> torch.Generator:
     return torch.Generator().manual_seed(seed * 1_000_003 + zlib.crc32("/".join(map(str, parts)).encode()))
 
 
+class RankError(ValueError, OneLineError):
+    """A configured k that no analysed matrix can have; one line naming the key and the largest rank."""
+
+
+def check_ks(traj_dir: str | Path, settings: dict) -> None:
+    """A k larger than a matrix's rank is skipped for that matrix (small matrices of a convnet); one larger than
+    every matrix's rank (or a claim_k / cross_k that no matrix has) is a config mistake."""
+    layers = read_json(Path(traj_dir) / "trajectory.json")["layers"].values()
+    largest = max((min(s[0], math.prod(s[1:])) for info in layers for n, s in zip(info["names"], info["shapes"])
+                   if len(s) >= 2 and n.endswith(".weight")), default=0)
+    for key, values in (("ks", settings["ks"]), ("claim_k", [settings.get("claim_k", 16)]),
+                        ("cross_k", [settings.get("cross_k", 16)])):
+        too_big = [k for k in values if k > largest]
+        if too_big:
+            raise RankError(f"spectral.{key}: k = {too_big[0]} exceeds the rank of every weight matrix of "
+                            f"{traj_dir} (largest rank {largest}); use k <= {largest}")
+
+
 def run_measures(traj_dir: str | Path, settings: dict, nulls: bool, keep_subspaces: bool, points: list[int] = (),
                  tag: str = "") -> tuple[list[dict], list[dict], dict[str, torch.Tensor]]:
     """(rows of W0 vs W1, rows of W0 vs the recorded points `points`, {key: top cross_k singular vectors}).
@@ -55,6 +76,7 @@ def run_measures(traj_dir: str | Path, settings: dict, nulls: bool, keep_subspac
     rows, steps, kept = [], [], {}
     steps_of = read_json(Path(traj_dir) / "trajectory.json").get("steps", [])
     icfg = settings.get("intruders", {})
+    check_ks(traj_dir, settings)
     for layer, label, names in layer_matrices(traj_dir):
         trajectory, theta0 = load_layer(traj_dir, layer)
         w0s, w1s = unflatten(traj_dir, layer, theta0), unflatten(traj_dir, layer, trajectory[-1])

@@ -21,6 +21,7 @@ import torch
 from torch.func import functional_call
 from tqdm import tqdm
 
+from ftgeom.errors import OneLineError
 from ftgeom.methods.base import Method
 from ftgeom.provenance import atomic_path
 from ftgeom.train.data import Split, TaskData, collate, epoch_batches, eval_batches
@@ -31,7 +32,7 @@ from ftgeom.train.settings import OPERATIONAL
 from ftgeom.train.timing import Phases
 
 
-class NonFiniteLoss(FloatingPointError):
+class NonFiniteLoss(FloatingPointError, OneLineError):
     """Training diverged: the loss is nan or inf. The message is one line (step, learning rate, last finite loss)."""
 
 
