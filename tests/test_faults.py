@@ -129,3 +129,14 @@ def test_a_subspace_from_another_model_is_named(tiny_model, keyword_task):
     with pytest.raises(BasisMismatch, match="made from another model's trajectory") as err:
         method.prepare(model)
     assert "results/intrinsic/other/subspaces/x" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_k_beyond_every_matrix_rank_is_one_line_and_smaller_ones_pass(tmp_path):
+    from ftgeom.spectral.stability import RankError, check_ks
+
+    write_json(tmp_path / "trajectory.json", {"layers": {"layer00": {
+        "names": ["attn.weight", "attn.bias", "conv.weight"], "shapes": [[384, 384], [384], [32, 16, 3, 3]]}}})
+    check_ks(tmp_path, {"ks": [1, 64, 384], "claim_k": 16, "cross_k": 16})  # 384 fits the attention matrix
+    with pytest.raises(RankError) as err:
+        check_ks(tmp_path, {"ks": [1, 512], "claim_k": 16, "cross_k": 16})
+    assert "spectral.ks: k = 512" in str(err.value) and "largest rank 384" in str(err.value)
