@@ -82,10 +82,14 @@ def _setup(sb: dict, pretraining: pd.DataFrame) -> dict[str, str]:
     spectral = (peft.get("methods") or {}).get("spectral", {}).get("options", {})
     lora = (peft.get("methods") or {}).get("lora", {}).get("options", {})
     out.update({"b peft k": spectral.get("k", "--"), "b peft variant": spectral.get("variant", "block"),
-                "b lora r": lora.get("r", 1), "b peft tasks": listing(sorted({t for ts in peft.get("models", {})
+                "b lora r": lora.get("r", "--"), "b peft tasks": listing(sorted({t for ts in peft.get("models", {})
                                                                                  .values() for t in ts})),
                 "b peft seeds": len(peft.get("seeds", []))})
     return out
+
+
+LABELS = {"full": "Full", "frozen": "Freeze", "spectral": "spectral", "lora": "LoRA", "vera": "VeRA",
+          "bitfit": "BitFit"}
 
 
 def numbers(sb: dict, df: pd.DataFrame, summary: pd.DataFrame, claims: pd.DataFrame, peft: pd.DataFrame,
@@ -115,6 +119,11 @@ def numbers(sb: dict, df: pd.DataFrame, summary: pd.DataFrame, claims: pd.DataFr
         for _, r in peft.iterrows():
             values[f"b avg {r['run']}"] = f"{r['average']:.1f}"
             values[f"b pct {r['run']}"] = f"{r['percent']:.3g}"
+    # the prose lists what this config ran (a PEFT set without VeRA or BitFit compiles too)
+    methods = list(peft_cfg.get("methods", {}))
+    values["b lr list"] = ", ".join(f"{LABELS.get(m, m)} {values[f'b lr {m}']}" for m in methods) or "--"
+    values["b avg list"] = ", ".join(f"{LABELS.get(r, r)} {values[f'b avg {r}']}" for r in ("full", "frozen", *methods))
+    values["b pct lora"] = values.get("b pct lora", "--")
     for kind in ("seed pair", "unrelated tasks", "related tasks"):
         values[f"b overlap {kind}"] = "--"
     if len(pairs):
