@@ -140,3 +140,50 @@ def test_a_k_beyond_every_matrix_rank_is_one_line_and_smaller_ones_pass(tmp_path
     with pytest.raises(RankError) as err:
         check_ks(tmp_path, {"ks": [1, 512], "claim_k": 16, "cross_k": 16})
     assert "spectral.ks: k = 512" in str(err.value) and "largest rank 384" in str(err.value)
+
+
+KILL_DURING_WRITE = """
+import os, runpy, signal, sys
+import ftgeom.train.trajectory as trajectory
+real = trajectory.save_file
+def save_file(tensors, path, *args, **kwargs):
+    if ".tmp" in path and os.path.basename(path).startswith("layer01"):  # consolidating: half a file, then killed
+        real(tensors, path, *args, **kwargs)
+        with open(path, "r+b") as f:
+            f.truncate(os.path.getsize(path) // 2)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(tensors, path, *args, **kwargs)
+trajectory.save_file = save_file
+sys.argv = ["ftgeom.stages.finetune", *sys.argv[1:]]
+runpy.run_module("ftgeom.stages.finetune", run_name="__main__")
+"""
+
+
+def test_a_job_killed_while_writing_its_trajectory_resumes_to_the_same_numbers(keyword_task, tiny_model, tmp_path):
+    """SIGKILL in the middle of writing a layer of the trajectory (the last thing a traced run does); the same
+    command again ends with the uninterrupted run's metrics and trajectory."""
+    import json
+    import sys
+
+    import torch
+    from kill_resume import finetune_cmd
+    from workflow_runs import REPO
+
+    from ftgeom.train.trajectory import load_layer
+
+    spec = {"model": "tiny-bert", "task": "keywords", "method": "full", "seed": 0, "epochs": 2, "batch_size": 16,
+            "lr": 3e-3, "precision": "fp32", "trajectory_points": 4, "checkpoint_every": 8}
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "FTGEOM_MALLOC": "system"}
+    ref, cut = tmp_path / "ref", tmp_path / "cut"
+    subprocess.run(finetune_cmd(spec, keyword_task, tiny_model, ref), env=env, check=True, capture_output=True)
+    cmd = finetune_cmd(spec, keyword_task, tiny_model, cut)
+    killed = subprocess.run([sys.executable, "-c", KILL_DURING_WRITE, *cmd[3:]], env=env, capture_output=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert not (cut / "metrics.json").exists() and not (cut / "trajectory").exists(), "nothing taken as complete"
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr[-2000:]
+    a, b = (json.loads((d / "metrics.json").read_text()) for d in (ref, cut))
+    assert a["final"] == b["final"] and [h["train_loss"] for h in a["history"]] == \
+        [h["train_loss"] for h in b["history"]]
+    for layer in range(2):
+        assert torch.equal(load_layer(ref / "trajectory", layer)[0], load_layer(cut / "trajectory", layer)[0])
