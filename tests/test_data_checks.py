@@ -93,3 +93,9 @@ def test_images_of_two_sizes_are_refused():
     frame = pd.DataFrame({"image": [np.zeros((8, 8, 1), np.uint8), np.zeros((8, 8, 3), np.uint8)], "label": [0, 1]})
     with pytest.raises(DataError, match="2 sizes/modes"):
         checks.images("mine", {"train": frame})
+
+
+def test_a_split_with_one_regression_target_is_refused(tmp_path):
+    rows = [(t, float(i % 5)) for i, (t, _) in enumerate(GOOD)]
+    folder = _folder(tmp_path, rows, test=[(t, 2.0) for t, _ in GOOD[:8]])
+    _refused(tmp_path, _spec(folder, kind="regression"), "every regression target of split", "is 2", "undefined")

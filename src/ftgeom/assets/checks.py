@@ -72,6 +72,9 @@ def labels(name: str, kind: str, frames: dict[str, pd.DataFrame]) -> None:
         if kind == "regression":
             targets = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
             bad = np.flatnonzero(~np.isfinite(targets))
+            if len(bad) == 0 and len(targets) > 1 and np.ptp(targets) == 0:
+                raise DataError(f"task {name}: every regression target of split '{split}' is {targets[0]:g}: a "
+                                "correlation with it is undefined; give the split varied targets")
             if len(bad):
                 raise DataError(f"task {name}: split '{split}' has {len(bad)} regression target(s) that are not "
                                 f"finite numbers (first: row {bad[0]}, {values.iloc[bad[0]]}); drop or fix "
