@@ -39,6 +39,15 @@ def layernorm_scales(subspace_dirs: list[str]) -> list:
     return out
 
 
+# The macros paper/sections/intrinsic*.tex cites (\\ftA<Key>).
+PROSE = ("ablation rows", "avg frozen", "avg full", "avg intrinsic", "avg random", "basis", "copies", "cosine mean",
+         "counted tasks", "d", "excluded tasks", "form", "init scale", "long epochs", "long task",
+         "long top share updates", "lr intrinsic", "lr random", "model features", "outlier common", "outlier excess",
+         "outlier features hit", "outlier kinds", "outlier share", "outlier top", "seeds", "short top share updates",
+         "sigma", "step ratio", "top share raw", "top share updates", "trainable", "transfer d", "transfer drop",
+         "transfer gain", "unified own", "unified random", "unified unified", "unified zeroshot", "variant")
+
+
 def macros(settings: dict, runs: pd.DataFrame, gaps: pd.DataFrame, ablation: pd.DataFrame, spec: pd.DataFrame,
            cheap: pd.DataFrame, kinds: pd.DataFrame, top: dict, features: list[int], transfer: pd.DataFrame,
            uni: pd.DataFrame, cosines: pd.DataFrame) -> str:
@@ -102,4 +111,6 @@ def macros(settings: dict, runs: pd.DataFrame, gaps: pd.DataFrame, ablation: pd.
     if cosines.notna().any().any():
         off = cosines.to_numpy()[~np.eye(len(cosines), dtype=bool)]
         values["a cosine mean"] = f"{np.nanmean(off):.2f}"
+    for key in PROSE:  # every number the section cites exists, "--" where this config ran no such part
+        values.setdefault(f"a {key}", "--")
     return define(values)

@@ -39,3 +39,9 @@ def listing(items) -> str:
     """'a, b and c' (prose lists of the generated numbers)."""
     items = [str(i) for i in items]
     return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1] if items else "none"
+
+
+def not_run(label: str, what: str) -> str:
+    """A table float for a part the config did not run: the prose's reference to `label` still resolves."""
+    return (f"\\begin{{table}}[h]\\centering\\small\\caption{{{escape(what)}: not run in this build (the config "
+            f"has no such part).}}\\label{{{label}}}\\end{{table}}\n")

@@ -33,6 +33,7 @@ def main(argv=None) -> None:
 
     from ftgeom.claims import write_claims
     from ftgeom.provenance import write_text
+    from ftgeom.report.latex import not_run
     from ftgeom.report.style import theme
     from ftgeom.intrinsic import analysis, figures, outlier_analysis as oa, transfer_analysis as ta
     from ftgeom.intrinsic.numbers import layernorm_scales, macros, spectra
@@ -62,8 +63,8 @@ def main(argv=None) -> None:
         write_text(ENTRY.table(args.tables.parent, name), tables[name].to_csv(index=False))
     tex = {"table1": figures.table1_latex(table, gaps, seeds), "ablation": figures.ablation_latex(abl),
            "outliers": figures.outliers_latex(full_space, cheap) if len(full_space) or len(cheap) else
-           "% no outlier ablation in this build\n",
-           "unified": figures.unified_latex(uni) if len(uni) else "% no unified subspace in this build\n",
+           not_run("tab:intrinsic-outliers", "Outlier dimensions"),
+           "unified": figures.unified_latex(uni) if len(uni) else not_run("tab:intrinsic-unified", "The unified subspace"),
            "numbers": macros(settings, runs, gaps, abl, spec, cheap=cheap, kinds=kinds, top=top, features=features,
                              transfer=transfer, uni=uni, cosines=cosines)}
     for name in ENTRY.tables_tex:
