@@ -64,7 +64,8 @@ def main(argv=None) -> None:
     tex = {"table1": figures.table1_latex(table, gaps, seeds), "ablation": figures.ablation_latex(abl),
            "outliers": figures.outliers_latex(full_space, cheap) if len(full_space) or len(cheap) else
            not_run("tab:intrinsic-outliers", "Outlier dimensions"),
-           "unified": figures.unified_latex(uni) if len(uni) else not_run("tab:intrinsic-unified", "The unified subspace"),
+           "unified": figures.unified_latex(uni) if len(uni) else
+           not_run("tab:intrinsic-unified", "The unified subspace"),
            "numbers": macros(settings, runs, gaps, abl, spec, cheap=cheap, kinds=kinds, top=top, features=features,
                              transfer=transfer, uni=uni, cosines=cosines)}
     for name in ENTRY.tables_tex:
