@@ -69,6 +69,9 @@ def config_hash(obj) -> str:
 class DiskFull(OSError, OneLineError):
     """A result could not be written for lack of space; one line naming the file (no partial file is left)."""
 
+    def __str__(self) -> str:
+        return self.strerror
+
 
 def disk_full(path: str | Path) -> DiskFull:
     where = Path(path).parent
