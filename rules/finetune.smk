@@ -8,6 +8,8 @@
 
 GROUP_SEEDS = WF.group_seeds  # ftgeom.workflow.Workflow.group_seeds
 FINETUNE_JOB = "{model}/{task}/{method}" if GROUP_SEEDS else "{model}/{task}/{method}/seed{seed}"
+# The metrics records of one job (a pattern over its wildcards): the same list for the three rules below.
+FINETUNE_METRICS = [f"{p}/metrics.json" for p in WF.run_paths("finetune", FT["seeds"])]
 SEED_IN = lambda seeds: {} if GROUP_SEEDS else {"seed": one_of(seeds)}  # grouped jobs have no {seed}
 
 
@@ -16,7 +18,7 @@ rule finetune:
         data=task_data,
         model=rules.prepare_model.output[0],
     output:
-        metrics=[f"{p}/metrics.json" for p in WF.run_paths("finetune", FT["seeds"])],
+        metrics=FINETUNE_METRICS,
     log:
         f"{R}/logs/finetune/{FINETUNE_JOB}.log",
     benchmark:
@@ -39,7 +41,7 @@ rule finetune:
 
 use rule finetune as finetune_traced with:
     output:
-        metrics=[f"{p}/metrics.json" for p in WF.run_paths("finetune", FT["seeds"])],
+        metrics=FINETUNE_METRICS,
         trajectories=[directory(p) for p in WF.run_paths("trajectories", WF.traced_seeds())],
         weights=[directory(p) for p in WF.run_paths("weights", WF.kept_seeds("full") if GROUP_SEEDS else [])],
     wildcard_constraints:
@@ -49,7 +51,7 @@ use rule finetune as finetune_traced with:
 
 use rule finetune as finetune_kept with:
     output:
-        metrics=[f"{p}/metrics.json" for p in WF.run_paths("finetune", FT["seeds"])],
+        metrics=FINETUNE_METRICS,
         weights=[directory(p) for p in WF.run_paths("weights", WF.kept_seeds())],
     wildcard_constraints:
         **SEED_IN(FT["keep_weights"]["seeds"]),
