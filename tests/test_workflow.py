@@ -184,7 +184,7 @@ def test_smoke_dag_writes_every_output_the_registry_declares(smoke_local):
     res = smoke_local / "results"
     for paper in PAPERS:
         claims = pd.read_csv(res / "claims" / f"{paper.name}.csv")
-        assert set(claims["paper"]) == {paper.letter} and claims["claim_id"].str.startswith(paper.letter).all()
+        assert len(claims) and claims["claim_id"].str.startswith(paper.letter).all(), paper.name
         for path in paper.outputs("results"):
             assert (smoke_local / path).exists(), path
         assert sorted(p.suffix for p in (smoke_local / paper.figures("results")).iterdir()) != []
