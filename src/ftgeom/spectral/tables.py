@@ -120,7 +120,7 @@ def numbers(sb: dict, df: pd.DataFrame, summary: pd.DataFrame, claims: pd.DataFr
             values[f"b avg {r['run']}"] = f"{r['average']:.1f}"
             values[f"b pct {r['run']}"] = f"{r['percent']:.3g}"
     # the prose lists what this config ran (a PEFT set without VeRA or BitFit compiles too)
-    methods = list(peft_cfg.get("methods", {}))
+    methods = sorted(peft_cfg.get("methods", {}), key=lambda m: (list(LABELS).index(m) if m in LABELS else 99, m))
     values["b lr list"] = ", ".join(f"{LABELS.get(m, m)} {values[f'b lr {m}']}" for m in methods) or "--"
     values["b avg list"] = ", ".join(f"{LABELS.get(r, r)} {values[f'b avg {r}']}" for r in ("full", "frozen", *methods))
     values["b pct lora"] = values.get("b pct lora", "--")
