@@ -7,7 +7,6 @@ the rule files hold rules only and the helpers are tested like the rest of the l
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Callable
 
 from ftgeom.assets.modality import task_modality
@@ -123,7 +122,3 @@ class Workflow:
     def producers(paths: list[str]) -> list[str]:
         """What produces these weights: a trajectory folder itself, or the job folder a `.trajectory` lies in."""
         return sorted({str(Path(p).parent) if p.endswith(".trajectory") else p for p in paths})
-
-    @staticmethod
-    def wildcards(**values) -> SimpleNamespace:
-        return SimpleNamespace(**values)

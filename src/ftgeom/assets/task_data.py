@@ -125,8 +125,9 @@ def hub_frames(spec: dict, name: str = "task") -> tuple[str, tuple[str, ...], di
         if theirs not in ds:
             raise checks.DataError(f"task {name}: dataset {spec['path']} has no split '{theirs}' (has: "
                                    f"{', '.join(ds)}); set tasks.{name}.hub.train_split / test_split")
-        checks.columns(name, ds[theirs].to_pandas().head(0) if "image" not in columns.values() else
-                       pd.DataFrame(columns=ds[theirs].column_names), columns, f"split '{theirs}' of {spec['path']}")
+        # the column names alone: the split is converted once, below
+        checks.columns(name, pd.DataFrame(columns=ds[theirs].column_names), columns,
+                       f"split '{theirs}' of {spec['path']}")
         if "image" in columns.values():  # PIL images -> uint8 H x W x C arrays
             part = ds[theirs].select_columns(list(columns)).with_format("numpy")
             df = pd.DataFrame({"image": list(part[spec["image"]]), "label": part[spec["label"]]})

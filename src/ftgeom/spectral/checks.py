@@ -23,7 +23,6 @@ def _check_pretrain(config: dict, name: str, model: dict) -> None:
 
 
 def _check_spectral(config: dict) -> None:
-
     sb, ft = config["spectral"], config["finetune"]
     pairs = finetune_pairs(config)
     if "full" not in ft["methods"]:
