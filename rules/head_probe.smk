@@ -133,7 +133,8 @@ rule head_probe_results:
         runtime=res("report", "runtime"),
     params:
         taus=lambda w: json_arg(HW.taus()),
+        settings=lambda w: json_arg(HP),
     shell:
         "python -m ftgeom.head_probe.stages.results --probes {input.probes} --runs {input.runs} --start {input.start}"
-        " --linear {input.linear} --taus {params.taus} --claims {output.claims} --runs-csv {output.tables[0]}"
+        " --linear {input.linear} --taus {params.taus} --settings {params.settings} --claims {output.claims} --runs-csv {output.tables[0]}"
         " --summary {output.tables[1]} --tex {output.tex} --figures {output.figures} > {log} 2>&1"

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from workflow_runs import REPO
 
-from ftgeom.claims import COLUMNS, claim_row
+from ftgeom.claims import COLUMNS, ClaimSpec, claim_row
 from ftgeom.paper import macros, published, readme
 from ftgeom.paper.build import PaperError, build, problems
 from ftgeom.paper.verdicts import ClaimsError, assemble, latex_table
@@ -21,23 +21,32 @@ HAS_LATEX = shutil.which("latexmk") is not None and shutil.which("pdflatex") is 
 NO_LATEX = "Debian texlive/latexmk not installed (make setup installs it as root)"
 
 
+def _spec(claim_id="X1", direction="greater", threshold=0.0, kind="paper"):
+    return ClaimSpec(claim_id, kind, "a claim", "a quote" if kind == "paper" else "", "m", "task", threshold, direction)
+
+
+def _units(values):
+    return pd.Series(list(values), index=[f"task{i}" for i in range(len(values))], dtype=float)
+
+
 @pytest.mark.parametrize("values, direction, verdict", [
-    ([0.5, 0.6, 0.55, 0.52], "greater", "reproduced"),             # clear effect on the claimed side
-    ([-0.5, -0.6, -0.55, -0.52], "greater", "not reproduced"),     # clear effect on the other side
-    ([-0.5, -0.6, -0.55, -0.52], "less", "reproduced"),
-    ([0.5, 0.6, 0.55, 0.52], "less", "not reproduced"),
-    ([-1.0, 1.0, -0.9, 1.1, 0.05], "greater", "inconclusive"),     # the interval straddles the threshold
-    ([0.5, 0.6], "greater", "inconclusive"),                       # fewer than 3 units, however clear
+    ([0.5, 0.6, 0.55, 0.52, 0.58], "greater", "reproduced"),          # clear effect on the claimed side
+    ([-0.5, -0.6, -0.55, -0.52, -0.58], "greater", "not reproduced"),  # clear effect on the other side
+    ([-0.5, -0.6, -0.55, -0.52, -0.58], "less", "reproduced"),
+    ([0.5, 0.6, 0.55, 0.52, 0.58], "less", "not reproduced"),
+    ([-1.0, 1.0, -0.9, 1.1, 0.05], "greater", "inconclusive"),        # the interval straddles the threshold
+    ([0.5, 0.6, 0.55, 0.52], "greater", "inconclusive"),               # fewer than 5 units, however clear
 ])
 def test_verdict_rule(values, direction, verdict):
-    row = claim_row("X1", "claim", "measure", "setting", values, 0.0, direction)
+    row = claim_row(_spec(direction=direction), "setting", _units(values))
     assert row["verdict"] == verdict, row
-    assert row["ci_low"] <= row["effect"] <= row["ci_high"] and row["n"] == len(values)
+    assert row["ci_low"] <= row["effect"] <= row["ci_high"] and row["n"] == len(values) and row["interval"] == "t"
 
 
 def test_verdict_against_a_nonzero_bar():
-    assert claim_row("X1", "c", "m", "s", [0.02, 0.03, 0.025], threshold=0.01)["verdict"] == "reproduced"
-    assert claim_row("X1", "c", "m", "s", [0.002, 0.003, 0.0025], threshold=0.01)["verdict"] == "not reproduced"
+    assert claim_row(_spec(threshold=0.01), "s", _units([0.02, 0.03, 0.025, 0.027, 0.022]))["verdict"] == "reproduced"
+    assert claim_row(_spec(threshold=0.01), "s", _units([0.002, 0.003, 0.0025, 0.001, 0.002]))["verdict"] == \
+        "not reproduced"
 
 
 def test_latex_escape():
@@ -51,8 +60,9 @@ def _claims_file(tmp_path, name, rows):
     return path
 
 
-def _row(claim_id, setting="s", values=(0.5, 0.6, 0.55), measure="m", claim="a claim"):
-    return claim_row(claim_id, claim, measure, setting, list(values))
+def _row(claim_id, setting="s", values=(0.5, 0.6, 0.55, 0.52, 0.58), measure="m", claim="a claim", kind="paper"):
+    spec = ClaimSpec(claim_id, kind, claim, "a quote" if kind == "paper" else "", measure, "task")
+    return claim_row(spec, setting, _units(values))
 
 
 def test_assemble_orders_papers_and_claims_and_keeps_a_stages_order(tmp_path):
@@ -80,24 +90,35 @@ def test_assemble_rejects_files_off_the_contract_naming_them(tmp_path, name, edi
 
 def test_verdict_table_has_every_row_once_and_escapes_text(tmp_path):
     rows = [_row("C1", "vision_a", measure="m_1"), _row("C1", "language", measure="m_1"),
-            _row("C1", "vision_a", (-1, -1.2, -0.9), measure="m 2"), _row("C2", "pooled", claim="50% & more")]
+            _row("C2", "vision_a", (-1, -1.2, -0.9, -1.1, -0.8), measure="m 2"),
+            _row("C3", "pooled", claim="50% & more", kind="ours"), _row("C4", "x", (1, 2), kind="check"),
+            _row("C5", "y", (0.1, 0.1, 0.1, 0.1, 0.4), kind="exploratory")]
     claims = assemble([_claims_file(tmp_path, "head_probe.csv", rows)])
     tex = latex_table(claims)
     assert tex.count("\\hspace{1em}vision\\_a") == 2 and tex.count("\\hspace{1em}language") == 1
     assert tex.count("\\emph{m\\_1}") == 1, "a measure is printed once per claim, its settings under it"
     assert "50\\% \\& more" in tex and "\\textbf{not} reproduced" in tex
-    assert "$-$1.03" in tex, "negative effects get a typographic minus"
+    assert "$-$1" in tex, "negative effects get a typographic minus"
+    headings = [tex.index(h) for h in ("The papers' claims", "Our questions", "Exploratory", "Manipulation checks")]
+    assert headings == sorted(headings), "grouped by kind, the papers' sentences first"
+    assert tex.count("$\\dagger$ not robust: without task4: reproduced; BCa: reproduced") == 1, "the skewed exploratory row hangs on one unit"
     with_rule = latex_table(claims, footer="\\ftVerdictRule")
     assert with_rule.index("\\ftVerdictRule") > with_rule.rindex("reproduced}"), "the rule comes under the rows"
 
 
 def test_findings_and_macros_are_generated_from_the_rows(tmp_path):
-    claims = assemble([_claims_file(tmp_path, "head_probe.csv", [_row("C1"), _row("C1", "b", (-1, -2, -1.5))])])
+    claims = assemble([_claims_file(tmp_path, "head_probe.csv", [_row("C1"), _row("C1", "b", (-1, -2, -1.5, -1.2,
+                                                                                                  -1.8))])])
     text = macros.findings(claims, "C")
     assert "1 reproduced, 1 not reproduced" in text and "s: \\emph{reproduced}" in text
     assert macros.findings(claims, "A").startswith("No claim rows")
     numbers = macros.define(macros.numbers(claims))
     assert "\\newcommand{\\ftClaimRows}{2}" in numbers and "\\newcommand{\\ftRowsNotReproduced}{1}" in numbers
+    pooled = assemble([_claims_file(tmp_path, "head_probe.csv", [_row("C1"), _row("C1", "pooled: all"),
+                                                                  _row("C2", kind="ours")])])
+    counts = macros.numbers(pooled)
+    assert (counts["claim rows"], counts["all rows"], counts["rows reproduced"]) == (1, 3, 1), \
+        "totals count paper rows once per setting: not the pooled repeat, not our own question"
     letters = [p.letter for p in PAPERS]
     flags = macros.stage_flags({"C"}, letters)
     assert "\\stageCtrue" in flags and "\\stageAfalse" in flags
@@ -124,20 +145,37 @@ def test_published_vs_ours_tables():
 
 
 def test_readme_block_round_trips_and_readme_holds_the_generators_output(tmp_path):
-    claims = assemble([_claims_file(tmp_path, "head_probe.csv", [_row("C1", claim="<z_T, z_0> rises"),
-                                                              _row("C2", values=(1e-5, 2e-5, 3e-5)),
-                                                              _row("C2", measure="m: 2; more", setting="t")])])
-    block = readme.block(claims)
-    assert readme.block(readme.parse(block)) == block
-    assert "| C2a | s |" in block and "| C2b | t |" in block and "  - b: m: 2; more" in block
-    assert "| C1 | s |" in block, "a claim with one measure needs no letter"
+    claims = assemble([_claims_file(tmp_path, "head_probe.csv", [
+        _row("C1", claim="<z_T, z_0> rises"), _row("C2", values=(1e-5, 2e-5, 3e-5, 2e-5, 2e-5)),
+        _row("C3", measure="m: 2; more", setting="t", kind="ours"), _row("C1", "pooled: all")])])
+    block = readme.block(claims, where="a test CPU, 2 cores")
+    rows, where = readme.parse(block)
+    assert where == "a test CPU, 2 cores" and readme.block(rows, where=where) == block
+    assert "| C2 | s |" in block and "  - measure: m: 2; more" in block and "- **C3** (ours)" in block
     assert "&lt;z_T, z_0&gt;" in block and "2.00e-05" in block
+    assert ": 2 rows (2 claims; papers C): 2 reproduced" in block, "the pooled row and ours are not counted"
     current = readme.current((REPO / "README.md").read_text())
     assert current is not None, "README.md lost its results markers"
-    parsed = readme.parse(current)
-    assert len(parsed) > 0 and readme.block(parsed) == current, "README's results block was edited by hand"
+    parsed, where = readme.parse(current)
+    assert len(parsed) > 0 and where and readme.block(parsed, where=where) == current, \
+        "README's results block was edited by hand"
     with pytest.raises(ValueError, match="markers"):
         readme.replace("no block here", block)
+
+
+def test_readme_agreement_tolerates_last_digits_not_a_changed_robust_verdict(tmp_path):
+    claims = assemble([_claims_file(tmp_path, "head_probe.csv", [_row("C1"), _row("C2", values=(-1, 1, 0.1, 0.2,
+                                                                                                 -0.1))])])
+    rows, _ = readme.parse(readme.block(claims, where="x"))
+    assert readme.agreement(rows, claims) == []
+    drift = claims.assign(effect=claims["effect"] * 1.001)
+    assert readme.agreement(rows, drift) == [], "last-digit differences across CPUs agree"
+    flipped = claims.copy()
+    flipped.loc[0, "verdict"] = "inconclusive"
+    assert any("robust verdict" in p for p in readme.agreement(rows, flipped))
+    assert any("only in README" in p for p in readme.agreement(rows, claims.iloc[:1]))
+    far = claims.assign(effect=claims["effect"] + 10)
+    assert any("effect" in p for p in readme.agreement(rows, far))
 
 
 def test_readme_matches_the_default_run_in_results():
@@ -146,10 +184,13 @@ def test_readme_matches_the_default_run_in_results():
         pytest.skip("no default run in results/ (make run writes results/claims.csv)")
     log = REPO / "results" / "logs" / "paper" / "paper_inputs.log"
     claims = pd.read_csv(claims_csv, keep_default_na=False, na_values=[""])
-    if "default" not in set(claims["setting"].str.extract(r"\((\w+)\)$")[0].dropna()):
+    if "default" not in set(claims["setting"].str.extract(r"\b(\w+)\)?$")[0].dropna()):
         pytest.skip("results/claims.csv is not from the default config")
-    assert readme.current((REPO / "README.md").read_text()) == readme.block(claims), \
-        f"README's results differ from results/claims.csv: run `make readme` ({log})"
+    if "kind" not in claims.columns:
+        pytest.skip("results/claims.csv predates the claims contract v2: re-run `make run`")
+    rows, where = readme.parse(readme.current((REPO / "README.md").read_text()))
+    problems = readme.agreement(rows, claims)
+    assert not problems, f"README's results ({where}) differ from results/claims.csv: {problems[:3]} ({log})"
 
 
 def test_latex_log_problems_are_found():

@@ -38,6 +38,8 @@ class PaperEntry:
     # spec -> data a method receives besides its options (a basis, positions)
     method_inputs: Callable[[dict], dict] = _nothing
     assembly_csv: tuple[str, ...] = field(default=())  # of tables_csv: those the paper assembly also reads
+    # () -> its claim table (ftgeom.claims.ClaimSpec, from `<name>/claim_specs.py`): the paper prints it
+    claim_specs: Callable[[], tuple] = lambda: ()
 
     def active(self, config: dict) -> bool:
         return bool(config.get(self.name))

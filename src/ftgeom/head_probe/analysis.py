@@ -14,15 +14,14 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from ftgeom.claims import claim_row
+from ftgeom.claims import claim_row, unit_means
+from ftgeom.head_probe.claim_specs import SPECS
 from ftgeom.head_probe.probe import CONVERGED, EARLY
 from ftgeom.provenance import read_json
 
 BACKBONES = {"vision": "vision", "image": "vision", "text": "language"}
 KEYS = ["model", "task", "seed"]
-NON_INFERIORITY = -0.01  # C5: label smoothing may cost at most one point of the test metric
-# C3/C6: a rise-then-fall smaller than 1% of the measure's mean is not one a reader could see: the bar to clear
-MIN_PEAK = 0.01
+SPEC = {s.claim_id: s for s in SPECS}
 
 
 def _tau_epochs(tau, converged: int, early_epoch=None) -> int:
@@ -130,6 +129,11 @@ def _settings(runs: pd.DataFrame):
     return out
 
 
+def _units(values, claim_id: str) -> pd.Series:
+    """Per-sweep values (index model, task, seed) averaged into one per (model, task)."""
+    return unit_means(pd.Series(values, dtype=float), ["model", "task"], claim_id)
+
+
 def claim_rows(runs: pd.DataFrame, curves: pd.DataFrame, taus: list, linear: pd.DataFrame, config: str) -> list[dict]:
     rows = []
     base = runs[runs["variant"] == "base"]
@@ -142,30 +146,15 @@ def claim_rows(runs: pd.DataFrame, curves: pd.DataFrame, taus: list, linear: pd.
         c = c[[k in keys for k in map(tuple, c[KEYS].values)]]
         conv = int(units.loc[units["tau"] == CONVERGED, "tau_epochs"].max()) if (units["tau"] == CONVERGED).any() else 0
         probe_grid = c[c["epoch"].isin([_tau_epochs(t, conv) for t in taus])]
-        rows.append(claim_row(
-            "C1", "The initial energy falls as head probing lengthens.",
-            "Spearman correlation between probing epochs τ and the start energy mean ||e_y - p|| over the τ grid, "
-            "mean over (model, task, seed)", setting,
-            _per_unit(probe_grid, lambda g: _spearman(g["epoch"], g["energy"])), 0.0, "less"))
-        for measure, name in (("distance", "Euclidean distance ||z_T - z_0||"),
-                              ("cosine_distance", "cosine distance 1 - cos(z_T, z_0)")):
-            rows.append(claim_row(
-                "C2", "Larger initial energy gives larger Euclidean and cosine distance between z_T and z_0.",
-                f"Spearman correlation between start energy and the {name} after fine-tuning (held-out mean), "
-                "over the τ grid, mean over (model, task, seed)", setting,
-                _per_unit(units, lambda g, m=measure: _spearman(g["energy"], g[m])), 0.0, "greater"))
-        for measure, name in (("dot", "dot product <z_T, z_0>"), ("norm", "norm ||z_T||")):
-            rows.append(claim_row(
-                "C3", "The dot product <z_T, z_0> and the norm ||z_T|| first rise, then fall as energy grows.",
-                f"interior-peak margin of the {name} against start energy over the τ grid (highest interior point "
-                "above both ends, / mean; > 0: rises, then falls; bar: 1% of the mean), mean over (model, task, seed)",
-                setting, _per_unit(units, lambda g, m=measure: interior_peak(g["energy"], g[m])), MIN_PEAK,
-                "greater"))
-        rows.append(claim_row(
-            "C4", "The best downstream metric comes at an intermediate τ, better than τ = 0 and a converged head.",
-            "test metric at the intermediate τ chosen on validation (per model and task, mean over seeds) minus "
-            "the better of τ = 0 and the converged head, per (model, task, seed)", setting,
-            _intermediate_gain(units), 0.0, "greater"))
+        rows.append(claim_row(SPEC["C1"], setting,
+                              _units(_per_unit(probe_grid, lambda g: _spearman(g["epoch"], g["energy"])), "C1")))
+        for measure, claim_id in (("distance", "C2a"), ("cosine_distance", "C2b")):
+            rows.append(claim_row(SPEC[claim_id], setting, _units(
+                _per_unit(units, lambda g, m=measure: _spearman(g["energy"], g[m])), claim_id)))
+        for measure, claim_id in (("dot", "C3a"), ("norm", "C3b")):
+            rows.append(claim_row(SPEC[claim_id], setting, _units(
+                _per_unit(units, lambda g, m=measure: interior_peak(g["energy"], g[m])), claim_id)))
+        rows.append(claim_row(SPEC["C4"], setting, _units(_intermediate_gain(units), "C4")))
         rows += _smoothing_rows(runs[runs["backbone"].isin(sub["backbone"].unique())], setting)
     rows += linear_rows(linear)
     return rows
@@ -178,16 +167,18 @@ def best_intermediate(runs: pd.DataFrame) -> pd.DataFrame:
     return mean.loc[mean.groupby(["model", "task"])["validation"].idxmax(), ["model", "task", "tau"]]
 
 
-def _intermediate_gain(units: pd.DataFrame) -> list[float]:
+def _intermediate_gain(units: pd.DataFrame) -> pd.Series:
     best = best_intermediate(units)
-    out = []
+    out = {}
     for (model, task, seed), g in units.groupby(KEYS):
         tau = best[(best["model"] == model) & (best["task"] == task)]["tau"]
         score = g.set_index("tau")["test"]
         if tau.empty or "0" not in score or CONVERGED not in score:
             continue
-        out.append(score[tau.iloc[0]] - max(score["0"], score[CONVERGED]))
-    return out
+        out[(model, task, seed)] = score[tau.iloc[0]] - max(score["0"], score[CONVERGED])
+    index = pd.MultiIndex.from_tuples(list(out), names=KEYS) if out else pd.MultiIndex.from_arrays([[]] * 3,
+                                                                                                     names=KEYS)
+    return pd.Series(list(out.values()), index=index, dtype=float)
 
 
 def _smoothing_rows(runs: pd.DataFrame, setting: str) -> list[dict]:
@@ -195,30 +186,21 @@ def _smoothing_rows(runs: pd.DataFrame, setting: str) -> list[dict]:
     if ("energy", "smooth") not in pivot.columns:
         return []
     both = pivot.dropna(subset=[("energy", "smooth"), ("energy", "base")])
-    claim = "Label smoothing during head probing keeps energy higher and does not hurt the final metric."
     return [
-        claim_row("C5", claim, "start energy of the converged head probed with label smoothing 0.1 minus without, "
-                  "per (model, task, seed)", setting, both["energy", "smooth"] - both["energy", "base"], 0.0,
-                  "greater"),
-        claim_row("C5", claim, f"test metric after fine-tuning from the smoothed converged head minus the plain one, "
-                  f"per (model, task, seed); non-inferiority margin {NON_INFERIORITY}", setting,
-                  both["test", "smooth"] - both["test", "base"], NON_INFERIORITY, "greater"),
+        claim_row(SPEC["C5a"], setting, _units(both["energy", "smooth"] - both["energy", "base"], "C5a")),
+        claim_row(SPEC["C5b"], setting, _units(both["test", "smooth"] - both["test", "base"], "C5b")),
     ]
 
 
 def linear_rows(linear: pd.DataFrame) -> list[dict]:
     rows = []
-    claim = "Our overparameterised linear model shows the C2-C3 trend."
     for head_init, sub in linear.groupby("head_init"):
         setting = f"linear model (ours), fresh head scale {head_init:g}, {sub['seed'].nunique()} problems"
         by = sub.groupby("seed")
-        rows.append(claim_row("C6", claim, "Spearman correlation between start energy and ||z_T - z_0|| over τ, "
-                              "mean over problems", setting,
-                              by.apply(lambda g: _spearman(g["energy"], g["distance"]), include_groups=False),
-                              0.0, "greater"))
-        for measure, name in (("dot", "<z_T, z_0>"), ("norm", "||z_T||")):
-            rows.append(claim_row("C6", claim, f"interior-peak margin of {name} against start energy (as in C3, "
-                                  "bar: 1% of the mean), mean over problems", setting,
+        rows.append(claim_row(SPEC["C6a"], setting, by.apply(lambda g: _spearman(g["energy"], g["distance"]),
+                                                              include_groups=False)))
+        for measure, claim_id in (("dot", "C6b"), ("norm", "C6c")):
+            rows.append(claim_row(SPEC[claim_id], setting,
                                   by.apply(lambda g, m=measure: interior_peak(g["energy"], g[m]),
-                                           include_groups=False), MIN_PEAK, "greater"))
+                                           include_groups=False)))
     return rows

@@ -39,8 +39,15 @@ def run_hooks(spec: dict) -> list:
     return [FeatureDrift()]
 
 
+def claim_specs() -> tuple:
+    from ftgeom.head_probe.claim_specs import SPECS
+
+    return SPECS
+
+
 ENTRY = PaperEntry(
     name="head_probe", letter="C", title="Preparing the task head (arXiv 2302.05779)",
     tables_csv=("runs", "summary"), tables_tex=("summary",), captioned=("summary",),
     check=_check, macro_settings=macro_settings, shared_run_spec=shared_run_spec, run_hooks=run_hooks,
+    claim_specs=claim_specs,
 )

@@ -34,10 +34,17 @@ def method_inputs(spec: dict) -> dict:
     return {}
 
 
+def claim_specs() -> tuple:
+    from ftgeom.intrinsic.claim_specs import SPECS
+
+    return SPECS
+
+
 ENTRY = PaperEntry(
     name="intrinsic", letter="A", title="Intrinsic task subspaces (arXiv 2305.17446)",
     tables_csv=("runs", "table1", "ablation", "outliers", "unified", "transfer", "cosine"),
     tables_tex=("table1", "ablation", "outliers", "unified", "numbers"),
     captioned=("table1",), check=_check, run_hooks=run_hooks, method_inputs=method_inputs,
     assembly_csv=("table1",),
+    claim_specs=claim_specs,
 )

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ftgeom.claims import claim_row
+from ftgeom.intrinsic.analysis import SPEC, task_units
 
 SIGMA_FEATURES = 3.0  # a hidden index is one of the model's outlier features when a LayerNorm γ is this far out
 
@@ -59,15 +60,15 @@ def full_space(runs: pd.DataFrame) -> pd.DataFrame:
             .reset_index())
 
 
-def _paired_draws(runs: pd.DataFrame) -> pd.Series:
-    """zeroed-random − zeroed-outliers per (task, i): the i-th outlier seed against the i-th random draw."""
+def _paired_draws(runs: pd.DataFrame) -> pd.DataFrame:
+    """zeroed-random − zeroed-outliers per (model, task, i): the i-th outlier seed against the i-th random draw."""
     out = []
-    for _, sub in runs.groupby(["model", "task"]):
+    for (model, task), sub in runs.groupby(["model", "task"]):
         a = sub.loc[sub["run"] == "zeroed-outliers"].sort_values("seed")["score"].to_numpy()
         b = sub.loc[sub["run"] == "zeroed-random"].sort_values("seed")["score"].to_numpy()
-        n = min(len(a), len(b))
-        out += list(b[:n] - a[:n])
-    return pd.Series(out, dtype=float)
+        out += [{"model": model, "task": task, "seed": i, "difference": b[i] - a[i]}
+                for i in range(min(len(a), len(b)))]
+    return pd.DataFrame(out, columns=["model", "task", "seed", "difference"])
 
 
 def claim_rows(runs: pd.DataFrame, cheap_rows: pd.DataFrame, sigma: float, config: str) -> list[dict]:
@@ -75,20 +76,11 @@ def claim_rows(runs: pd.DataFrame, cheap_rows: pd.DataFrame, sigma: float, confi
     rows = []
     tasks = sorted(runs.loc[runs["run"] == "zeroed-outliers", "task"].unique())
     if tasks:
-        rows.append(claim_row(
-            "A4", "Disabling the outlier dimensions collapses performance while disabling as many random entries "
-            "does not.",
-            f"full fine-tuning with the {sigma:g}σ outlier positions of a subspace run's update held at zero, "
-            "minus the same with as many random positions per layer: test points ×100 (random − outliers) per "
-            "(task, seed/draw)",
-            f"{models}; {', '.join(tasks)}; {config}", _paired_draws(runs),
-            published="BERT: collapse to chance on 6 of 8 GLUE tasks (Table 3)"))
+        rows.append(claim_row(SPEC["A4a"], f"{models}; {sigma:g}σ outliers; {', '.join(tasks)}; {config}",
+                              task_units(_paired_draws(runs), "difference", "A4a")))
     if not cheap_rows.empty:
         tasks = sorted(cheap_rows["task"].unique())
-        rows.append(claim_row(
-            "A4", rows[0]["claim"] if rows else "Disabling the outlier dimensions collapses performance.",
-            f"the trained subspace model with its update's {sigma:g}σ outliers zeroed, minus it with as many random "
-            "update entries zeroed: test points ×100 (random − outliers) per (task, seed)",
-            f"{models}; {', '.join(tasks)}; {config}",
-            cheap_rows["random_zeroed"] - cheap_rows["outliers_zeroed"]))
+        cheap = cheap_rows.assign(difference=cheap_rows["random_zeroed"] - cheap_rows["outliers_zeroed"])
+        rows.append(claim_row(SPEC["A4b"], f"{models}; {sigma:g}σ outliers; {', '.join(tasks)}; {config}",
+                              task_units(cheap, "difference", "A4b")))
     return rows

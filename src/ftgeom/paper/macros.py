@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ftgeom import claims as claim_rule
-from ftgeom.paper.verdicts import VERDICTS, counts
+from ftgeom.paper.verdicts import VERDICTS, counts, not_robust
 from ftgeom.report.latex import define, escape, listing  # noqa: F401 (define: the paper's macros)
 
 def settings(config: dict, config_name: str, entries=()) -> dict[str, object]:
@@ -40,10 +40,18 @@ def settings(config: dict, config_name: str, entries=()) -> dict[str, object]:
 
 
 def numbers(claims: pd.DataFrame) -> dict[str, object]:
+    """The totals the abstract cites: `paper` rows once per setting (ftgeom.claims.counted), robust or not."""
     found = counts(claims)
-    out = {"claim rows": len(claims), "claim ids": claims["claim_id"].nunique()}
+    rows = claims[claim_rule.counted(claims)]
+    out = {"claim rows": len(rows), "claim ids": rows["claim_id"].nunique(), "all rows": len(claims),
+           "not robust": int(not_robust(rows).sum())}
     out.update({f"rows {v}": found[v] for v in VERDICTS})
     return out
+
+
+def _tally(rows: pd.DataFrame) -> dict[str, int]:
+    """Verdicts of a claim's own rows (every kind: the findings list each claim under its kind)."""
+    return {v: int((rows["verdict"] == v).sum()) for v in (*VERDICTS, claim_rule.NO_VERDICT)}
 
 
 def stage_flags(present: set[str], letters) -> str:
@@ -62,11 +70,11 @@ def findings(claims: pd.DataFrame, paper: str) -> str:
         return "No claim rows from this stage in this build.\n"
     lines = ["\\begin{description}"]
     for claim_id, by_claim in rows.groupby("claim_id", sort=False):
-        tally = ", ".join(f"{n} {v}" for v, n in counts(by_claim).items() if n)
+        tally = ", ".join(f"{n} {v}" for v, n in _tally(by_claim).items() if n)
         settings = "; ".join(f"{escape(setting)}: " + ", ".join(f"\\emph{{{v}}}" for v in group["verdict"])
                              for setting, group in by_claim.groupby("setting", sort=False))
         measures = by_claim["measure"].nunique()
-        lines.append(f"\\item[{escape(claim_id)}] {escape(by_claim['claim'].iloc[0])} "
+        lines.append(f"\\item[{escape(claim_id)}] ({by_claim['kind'].iloc[0]}) {escape(by_claim['claim'].iloc[0])} "
                      f"Rows: {tally} ({measures} measure{'s' * (measures != 1)}) --- {settings}.")
     lines.append("\\end{description}")
     return "\n".join(lines) + "\n"

@@ -1,61 +1,87 @@
 """README's Results section is generated from results/claims.csv: the block between the two markers below.
 
 `make readme` (python -m ftgeom.paper.readme results/claims.csv README.md) rewrites it after a default run; the
-paper_inputs job warns when a default run's block differs from README's, and a test checks the block is the
-generator's own output.
+paper_inputs job warns when a default run's block differs from README's. Numbers differ in the last digits across
+CPU types, so the test that compares README with a local default run (`agreement`) checks what must agree on any
+machine: the rows, their units, the verdicts of rows marked robust, and the effects to a stated tolerance.
 """
 from __future__ import annotations
 
+import os
+import platform
 import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from ftgeom.paper.verdicts import VERDICTS, by_measure, counts, markdown_table
+from ftgeom.claims import counted
+from ftgeom.paper.verdicts import HEADINGS, VERDICTS, by_measure, counts, markdown_table, not_robust
 from ftgeom.provenance import write_text
 
 BEGIN = "<!-- results:begin (generated from results/claims.csv by `make readme`; do not edit) -->"
 END = "<!-- results:end -->"
-LEGEND = re.compile(r"^- \*\*(?P<claim_id>[A-Z]\d+\S*)\*\* (?P<claim>.+)$")
-MEASURE = re.compile(r"^  - (?:(?P<letter>[a-z]): )?(?P<measure>.+)$")
+MACHINE = re.compile(r"^Produced by a default run on (?P<machine>.+?)\. ")
+LEGEND = re.compile(r"^- \*\*(?P<claim_id>[A-Z]\d+\S*)\*\* \((?P<kind>[a-z]+)\) (?P<claim>.+)$")
+MEASURE = re.compile(r"^  - measure: (?P<measure>.+)$")
+UNIT = re.compile(r"^  - unit: (?P<unit>.+)$")
 ROW = re.compile(r"^\| (?P<claim_id>[A-Z]\d+\S*) \| (?P<setting>.+?) \| (?P<effect>\S+) \| "
-                 r"\[(?P<ci_low>\S+), (?P<ci_high>\S+)\] \| (?P<n>\d+) \| (?P<verdict>[a-z ]+) \|$")
+                 r"\[(?P<ci_low>\S+), (?P<ci_high>\S+)\] \| (?P<n>\d+) \| (?P<verdict>[a-z —]+) \| (?P<robust>.+) \|$")
+TOLERANCE = 0.5  # README test: effects agree within this share of README's interval width (+ 1e-3 relative)
+
+
+def machine() -> str:
+    """This CPU's model name and core count (the README says which machine produced its numbers)."""
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{' '.join(name.split())}, {os.cpu_count()} cores"
 
 
 def _html(text: str) -> str:
     """Markdown renders <...> as HTML: keep claim sentences literal."""
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "&#124;")
 
 
 def _text(html: str) -> str:
-    return html.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return html.replace("&lt;", "<").replace("&gt;", ">").replace("&#124;", "|").replace("&amp;", "&")
 
 
-def _letters(claims: pd.DataFrame) -> pd.Series:
-    """A letter per measure of a claim (a, b, …, in order of appearance); empty for a claim with one measure."""
-    out = pd.Series("", index=claims.index)
-    for _, rows in claims.groupby("claim_id", sort=False):
-        measures = list(dict.fromkeys(rows["measure"]))
-        if len(measures) > 1:
-            out[rows.index] = rows["measure"].map({m: "abcdefghijklmnopqrstuvwxyz"[i] for i, m in enumerate(measures)})
-    return out
+def _ordered(claims: pd.DataFrame) -> pd.DataFrame:
+    """Grouped by kind as in the paper's table, each measure's settings together."""
+    parts = [by_measure(claims[claims["kind"] == kind]) for kind in HEADINGS]
+    return pd.concat(parts, ignore_index=True) if parts else claims
 
 
-def block(claims: pd.DataFrame) -> str:
-    claims = by_measure(claims).reset_index(drop=True)  # as in the paper's table: each measure's settings together
-    found = counts(claims)
-    papers = ", ".join(sorted(set(claims["claim_id"].astype(str).str[0]))) if len(claims) else "none"
-    summary = (f"{len(claims)} claim rows ({claims['claim_id'].nunique()} claims; papers {papers}): "
-               + ", ".join(f"{found[v]} {v}" for v in VERDICTS) + ".")
-    letters = _letters(claims)
+def block(claims: pd.DataFrame, where: str | None = None) -> str:
+    claims = _ordered(claims)
+    found, rows = counts(claims), claims[counted(claims)]
+    papers = ", ".join(sorted(set(rows["claim_id"].astype(str).str[0]))) or "none"
+    apart = {k: int((claims["kind"] == k).sum()) for k in HEADINGS if k != "paper"}
+    pooled = int(((claims["kind"] == "paper") & ~counted(claims)).sum())
+    summary = (f"The papers' claims, counted once per setting (language, vision): {len(rows)} rows "
+               f"({rows['claim_id'].nunique()} claims; papers {papers}): "
+               + ", ".join(f"{found[v]} {v}" for v in VERDICTS)
+               + f"; {int(not_robust(rows).sum())} of these verdicts are not robust (they change without one unit, "
+               "or with the BCa interval). Listed apart and not counted: "
+               + ", ".join(f"{n} {k} rows" for k, n in apart.items()) + f", {pooled} pooled rows that repeat "
+               "per-setting rows. Intervals: Student-t over independent units; fewer than 5 units is inconclusive.")
+    machine_line = (f"Produced by a default run on {where or machine()}. Numbers differ in the last digits across "
+                    "CPU types; `make test` compares a local default run with this block by its rows, the verdicts "
+                    f"of rows marked robust and effects within {TOLERANCE:g} of the interval's width.")
     legend = []
-    for claim_id, rows in claims.groupby("claim_id", sort=False):
-        legend.append(f"- **{claim_id}** {_html(rows['claim'].iloc[0])}")
-        for measure, letter in dict(zip(rows["measure"], letters[rows.index])).items():
-            legend.append(f"  - {letter + ': ' if letter else ''}{_html(measure)}")
-    table = markdown_table(claims.assign(claim_id=claims["claim_id"] + letters))
-    return "\n".join([BEGIN, "", summary, "", *legend, "", table.rstrip("\n"), "", END])
+    for claim_id, group in claims.groupby("claim_id", sort=False):
+        first = group.iloc[0]
+        legend += [f"- **{claim_id}** ({first['kind']}) {_html(first['claim'])}",
+                   f"  - measure: {_html(first['measure'])}", f"  - unit: {_html(first['unit'])}"]
+    table = markdown_table(claims.assign(setting=claims["setting"].map(_html), robust=claims["robust"].map(_html)))
+    return "\n".join([BEGIN, "", summary, "", machine_line, "", *legend, "", table.rstrip("\n"), "", END])
 
 
 def current(readme_text: str) -> str | None:
@@ -63,25 +89,47 @@ def current(readme_text: str) -> str | None:
     return match.group(0) if match else None
 
 
-def parse(block_text: str) -> pd.DataFrame:
-    """The rows of a results block (what the generator wrote), for the round-trip check."""
+def parse(block_text: str) -> tuple[pd.DataFrame, str]:
+    """The rows of a results block (what the generator wrote) and the machine it names, for the round trip."""
     lines = block_text.splitlines()
     rows = [m.groupdict() for m in map(ROW.match, lines) if m]
-    frame = pd.DataFrame(rows, columns=["claim_id", "setting", "effect", "ci_low", "ci_high", "n", "verdict"])
+    frame = pd.DataFrame(rows, columns=["claim_id", "setting", "effect", "ci_low", "ci_high", "n", "verdict",
+                                        "robust"])
     for col in ("effect", "ci_low", "ci_high"):
         frame[col] = pd.to_numeric(frame[col].replace("--", "nan"))
     frame["n"] = frame["n"].astype(int)
-    claims, measures, claim_id = {}, {}, None
+    frame["setting"], frame["robust"] = frame["setting"].map(_text), frame["robust"].map(_text)
+    legend, claim_id = {}, None
     for line in lines:
         if m := LEGEND.match(line):
             claim_id = m["claim_id"]
-            claims[claim_id] = _text(m["claim"])
-        elif (m := MEASURE.match(line)) and claim_id:
-            measures[claim_id + (m["letter"] or "")] = _text(m["measure"])
-    frame["measure"] = frame["claim_id"].map(measures)
-    frame["claim_id"] = frame["claim_id"].str.rstrip("abcdefghijklmnopqrstuvwxyz")
-    frame["claim"] = frame["claim_id"].map(claims)
-    return frame
+            legend[claim_id] = {"kind": m["kind"], "claim": _text(m["claim"])}
+        elif claim_id and (m := MEASURE.match(line) or UNIT.match(line)):
+            legend[claim_id].update({k: _text(v) for k, v in m.groupdict().items()})
+    for col in ("kind", "claim", "measure", "unit"):
+        frame[col] = frame["claim_id"].map(lambda c, col=col: legend.get(c, {}).get(col, ""))
+    where = next((m["machine"] for m in map(MACHINE.match, lines) if m), "")
+    return frame, where
+
+
+def agreement(readme_rows: pd.DataFrame, local: pd.DataFrame) -> list[str]:
+    """What differs between README's rows and a local default run's, beyond what CPU types may change: the row set,
+    kinds, units and n; the verdict of a row both mark robust; an effect off by more than TOLERANCE of the interval's
+    width. Empty when they agree."""
+    key = ["claim_id", "setting"]
+    a, b = readme_rows.set_index(key), local.set_index(key)
+    problems = [f"row {i} is only in README" for i in a.index.difference(b.index)]
+    problems += [f"row {i} is only in the local run" for i in b.index.difference(a.index)]
+    for i in a.index.intersection(b.index):
+        r, l = a.loc[i], b.loc[i]
+        if (r["kind"], int(r["n"])) != (l["kind"], int(l["n"])):
+            problems.append(f"row {i}: kind/n {r['kind']}/{r['n']} in README, {l['kind']}/{l['n']} here")
+        if r["robust"] == "yes" and str(l["robust"]).startswith("yes") and r["verdict"] != l["verdict"]:
+            problems.append(f"row {i}: robust verdict {r['verdict']} in README, {l['verdict']} here")
+        width = float(r["ci_high"] - r["ci_low"]) if np.isfinite(r["ci_high"] - r["ci_low"]) else 0.0
+        if not abs(float(l["effect"]) - float(r["effect"])) <= TOLERANCE * width + 1e-3 * abs(float(r["effect"])):
+            problems.append(f"row {i}: effect {r['effect']:.3g} in README, {float(l['effect']):.3g} here")
+    return problems
 
 
 def replace(readme_text: str, new_block: str) -> str:
@@ -97,8 +145,9 @@ def main(argv=None) -> None:
     claims_path, readme_path = map(Path, argv)
     claims = pd.read_csv(claims_path, keep_default_na=False, na_values=[""])
     write_text(readme_path, replace(readme_path.read_text(), block(claims)))
-    print(f"{readme_path}: results block from {claims_path} ({len(claims)} rows)")
+    print(f"{readme_path}: results block from {claims_path} ({len(claims)} rows, {machine()})")
 
 
 if __name__ == "__main__":
     main()
+

@@ -7,12 +7,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ftgeom.claims import COLUMNS, LEVEL
+from ftgeom.claims import COLUMNS, KINDS, LEVEL, MIN_UNITS, NO_VERDICT, counted
 from ftgeom.errors import OneLineError
 from ftgeom.registry import PAPERS
 from ftgeom.report.latex import escape, signed
 
 VERDICTS = ("reproduced", "not reproduced", "inconclusive")
+# the verdict table's groups, in order: the papers' sentences first, then what we add (CLAIMS.md v2, "kind")
+HEADINGS = {"paper": "The papers' claims (totals count these, once per setting; pooled rows are shown, not counted)",
+            "ours": "Our questions (not the papers' sentences; not counted)",
+            "exploratory": "Exploratory: our own models and settings the papers never ran (not counted)",
+            "check": "Manipulation checks: true by construction, numbers only (no verdict)"}
 
 
 class ClaimsError(ValueError, OneLineError):
@@ -36,9 +41,12 @@ def assemble(paths) -> pd.DataFrame:
         missing = [c for c in COLUMNS if c not in frame.columns]
         if missing:
             raise ClaimsError(f"{path}: missing column(s) {', '.join(missing)}")
-        bad = sorted(set(frame["verdict"]) - set(VERDICTS))
+        bad = sorted(set(frame["verdict"]) - {*VERDICTS, NO_VERDICT})
         if bad:
             raise ClaimsError(f"{path}: unknown verdict(s) {', '.join(map(str, bad))}")
+        bad = sorted(set(frame["kind"]) - set(KINDS))
+        if bad:
+            raise ClaimsError(f"{path}: unknown kind(s) {', '.join(map(str, bad))}")
         letter = letters[path.name]
         wrong = [c for c in frame["claim_id"].astype(str) if not c.startswith(letter)]
         if wrong:
@@ -54,7 +62,13 @@ def assemble(paths) -> pd.DataFrame:
 
 
 def counts(claims: pd.DataFrame) -> dict[str, int]:
-    return {v: int((claims["verdict"] == v).sum()) for v in VERDICTS}
+    """Verdict totals over the rows that count: `paper` rows, once per setting (ftgeom.claims.counted)."""
+    rows = claims[counted(claims)]
+    return {v: int((rows["verdict"] == v).sum()) for v in VERDICTS}
+
+
+def not_robust(claims: pd.DataFrame) -> pd.Series:
+    return claims["robust"].astype(str).str.startswith("no")
 
 
 def number(x: float) -> str:
@@ -77,35 +91,48 @@ def published_text(value) -> str:
 
 
 def latex_table(claims: pd.DataFrame, footer: str = "") -> str:
-    """A longtable: each claim's sentence once, each measure once under it, then one line per setting."""
+    """A longtable grouped by kind: each claim's sentence once, its measure under it, then one line per setting;
+    a verdict that is not robust is marked † and its reason follows on the next line."""
     level = f"{100 * LEVEL:g}\\%"
-    head = (f"\\textbf{{setting}} & \\textbf{{effect}} & \\textbf{{{level} CI}} & $\\mathbf{{n}}$ & \\textbf{{test}} & "
+    head = (f"\\textbf{{setting}} & \\textbf{{effect}} & \\textbf{{{level} CI (t)}} & $\\mathbf{{n}}$ & \\textbf{{test}} & "
             "\\textbf{publ.} & \\textbf{verdict} \\\\")
     span = "\\multicolumn{7}{@{}p{\\linewidth}@{}}"
     lines = ["\\begingroup\\footnotesize\\setlength{\\tabcolsep}{4pt}",
              # published figures are free text: a wrapped column keeps the verdict on the page
              "\\begin{longtable}{@{}>{\\raggedright\\arraybackslash}p{0.3\\linewidth} r l r l "
              ">{\\raggedright\\arraybackslash}p{0.16\\linewidth} l@{}}",
-             f"\\caption{{Every claim tested by this build: effect, {level} bootstrap interval, number of independent "
-             "units and verdict (the rule is stated under the table).}\\label{tab:verdicts}\\\\",
+             f"\\caption{{Every claim tested by this build, grouped by kind: effect, {level} Student-t interval over "
+             "the independent units, their number, the test and the verdict; $\\dagger$: the verdict is not robust "
+             "(the reason follows). The rule is stated under the table.}\\label{tab:verdicts}\\\\",
              "\\toprule", head, "\\midrule",
              "\\endfirsthead", "\\toprule", head, "\\midrule", "\\endhead", "\\bottomrule", "\\endfoot"]
     if claims.empty:
         lines.append(f"{span}{{no paper stage has produced claim rows in this build}} \\\\")
-    previous_claim = previous_measure = None
-    for _, row in by_measure(claims).iterrows():
-        if row["claim_id"] != previous_claim:
-            if previous_claim is not None:
-                lines.append("\\midrule")
-            lines.append(f"{span}{{\\textbf{{{escape(row['claim_id'])}}} {escape(row['claim'])}}} \\\\*")
-            previous_measure = None
-        if row["measure"] != previous_measure:
-            lines.append(f"{span}{{\\hspace{{1em}}\\emph{{{escape(row['measure'])}}}}} \\\\*")
-        test = f"{'$>$' if row['direction'] == 'greater' else '$<$'} {signed(number(row['threshold']))}"
-        cells = [f"\\hspace{{1em}}{escape(row['setting'])}", signed(number(row["effect"])), signed(interval(row)),
-                 str(int(row["n"])), test, escape(published_text(row["published"])), _verdict_tex(row["verdict"])]
-        lines.append(" & ".join(cells) + " \\\\")
-        previous_claim, previous_measure = row["claim_id"], row["measure"]
+    for kind in HEADINGS:
+        rows = claims[claims["kind"] == kind]
+        if rows.empty:
+            continue
+        lines += ["\\midrule", f"{span}{{\\textsc{{{escape(HEADINGS[kind])}}}}} \\\\*"]
+        previous_claim = previous_measure = None
+        for _, row in by_measure(rows).iterrows():
+            if row["claim_id"] != previous_claim:
+                if previous_claim is not None:
+                    lines.append("\\cmidrule{1-7}")
+                lines.append(f"{span}{{\\textbf{{{escape(row['claim_id'])}}} {escape(row['claim'])}}} \\\\*")
+                previous_measure = None
+            if row["measure"] != previous_measure:
+                lines.append(f"{span}{{\\hspace{{1em}}\\emph{{{escape(row['measure'])}}}; unit: "
+                             f"{escape(row['unit'])}}} \\\\*")
+            test = f"{'$>$' if row['direction'] == 'greater' else '$<$'} {signed(number(row['threshold']))}"
+            shaky = str(row["robust"]).startswith("no")
+            cells = [f"\\hspace{{1em}}{escape(row['setting'])}", signed(number(row["effect"])), signed(interval(row)),
+                     str(int(row["n"])), test, escape(published_text(row["published"])),
+                     _verdict_tex(row["verdict"], int(row["n"])) + ("$^\\dagger$" if shaky else "")]
+            lines.append(" & ".join(cells) + " \\\\")
+            if shaky:
+                lines.append(f"{span}{{\\hspace{{2em}}\\emph{{$\\dagger$ not robust: "
+                             f"{escape(str(row['robust'])[len('no: '):])}}}}} \\\\")
+            previous_claim, previous_measure = row["claim_id"], row["measure"]
     if footer:  # the verdict rule, stated under the rows (a last row: floats cannot come between)
         lines += ["\\midrule", f"{span}{{{footer}}} \\\\"]
     lines += ["\\end{longtable}", "\\endgroup"]
@@ -119,15 +146,17 @@ def by_measure(claims: pd.DataFrame) -> pd.DataFrame:
     return order.sort_values(["_claim", "_measure"], kind="stable").drop(columns=["_claim", "_measure"])
 
 
-def _verdict_tex(verdict: str) -> str:
+def _verdict_tex(verdict: str, n: int) -> str:
+    if verdict == "inconclusive" and n < MIN_UNITS:
+        return f"\\textsf{{inconclusive}} ($n < {MIN_UNITS}$)"
     return {"reproduced": "\\textsf{reproduced}", "not reproduced": "\\textsf{\\textbf{not} reproduced}",
-            "inconclusive": "\\textsf{inconclusive}"}[verdict]
+            "inconclusive": "\\textsf{inconclusive}", NO_VERDICT: "---"}[verdict]
 
 
 def markdown_table(claims: pd.DataFrame) -> str:
     """The README's form: one line per row of results/claims.csv (no measure text: the paper has it)."""
-    lines = ["| id | setting | effect | 95% CI | n | verdict |", "|---|---|---:|---|---:|---|"]
+    lines = ["| id | setting | effect | 95% CI | n | verdict | robust |", "|---|---|---:|---|---:|---|---|"]
     for _, row in claims.iterrows():
         lines.append(f"| {row['claim_id']} | {row['setting']} | {number(row['effect'])} | {interval(row)} | "
-                     f"{int(row['n'])} | {row['verdict']} |")
+                     f"{int(row['n'])} | {row['verdict']} | {row['robust']} |")
     return "\n".join(lines) + "\n"

@@ -14,7 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ftgeom.claims import claim_row
+from ftgeom.claims import claim_row, unit_means
+from ftgeom.spectral.claim_specs import SPECS
+
+SPEC = {s.claim_id: s for s in SPECS}
 
 FLOOR = 1e-12  # 1 − overlap below this is rounding: a matrix the run did not move (left out of ratios)
 
@@ -131,64 +134,71 @@ def foundation(df: pd.DataFrame, sb: dict) -> pd.DataFrame:
     return df[[pair in pairs for pair in zip(df["model"], df["task"])]]
 
 
+def model_task_units(values: pd.Series, claim_id: str) -> pd.Series:
+    """Values per (model, task, seed) (or per (task, seed)) averaged into one per (model, task) (or task)."""
+    levels = [n for n in ("model", "task") if n in values.index.names]
+    return unit_means(values, levels, claim_id)
+
+
+def _named(values: pd.Series, names: list[str]) -> pd.Series:
+    index = pd.MultiIndex.from_tuples(list(values.index), names=names) if len(values) else \
+        pd.MultiIndex.from_arrays([[]] * len(names), names=names)
+    return pd.Series(values.to_numpy(dtype=float), index=index)
+
+
+def pair_groups(units: pd.Series) -> pd.Series:
+    """B2b's units: per model, the groups of unrelated task pairs linked by a shared task (pairs that share a task
+    are not independent), each the mean of its pairs' values (seeds included)."""
+    out = {}
+    for model, sub in units.groupby(level=0):
+        pairs = [tuple(p.split("~")) for p in sub.index.get_level_values(1)]
+        group = {t: t for p in pairs for t in p}
+
+        def root(t):
+            while group[t] != t:
+                t = group[t]
+            return t
+        for a, b in pairs:
+            group[root(a)] = root(b)
+        labels = [root(a) for a, _ in pairs]
+        for label, values in sub.groupby(labels):
+            members = sorted({t for (a, b), lab in zip(pairs, labels) if lab == label for t in (a, b)})
+            out[(model, "+".join(members))] = float(values.mean())
+    _ = unit_means(units, [0, 1], "B2b")  # a non-finite pair value is an error naming the pair
+    return pd.Series(out, dtype=float)
+
+
 def claim_rows(df: pd.DataFrame, sb: dict, cross_units: pd.Series, scale: pd.DataFrame, config: str) -> list[dict]:
     k, null = sb.get("claim_k", 16), sb.get("verdict_null", "spectrum")
     own = foundation(df, sb)
     base = null_ratios(own, k, null)
     lead_b, tail_b = per_unit(base, "lead"), per_unit(base, "tail")
+    where = f"k = {k}, null '{null}'; full fine-tuning; {config}"
     rows = []
-    measure = (f"log10[(1 − overlap)_null / (1 − overlap)_real] of the top-{k} left and right singular subspaces "
-               f"(mean of the two), null = W0 + a random perturbation with the update's singular values "
-               f"('{null}'), mean over a run's matrices with ≥ {4 * k} singular values; unit (task, seed)")
     for model, tasks in sb["models"].items():
         values = lead_b[lead_b.index.get_level_values("model") == model]
-        rows.append(claim_row("B1", "The leading singular vectors of pretrained weights stay stable under fine-tuning.",
-                              measure, f"{model}; {len(tasks)} tasks; full fine-tuning; {config}", values.values,
-                              published="highly stable (abstract)"))
-    diff = (lead_b - tail_b).dropna()
-    rows.append(claim_row(
-        "B1", "Fine-tuning protects the leading singular vectors more than the trailing ones.",
-        f"the B1 log ratio of the top-{k} minus that of the bottom-{k} singular subspaces; unit (model, task, seed)",
-        f"{', '.join(sb['models'])}; full fine-tuning; {config}", diff.values))
-    energy = energy_units(own, k)
-    rows.append(claim_row(
-        "B2", "Fine-tuning reuses the pretrained leading spectral basis, across unrelated tasks.",
-        f"log10 of the share of the update's energy in the pretrained top-{k} block ‖U_kᵀ ΔW V_k‖² / ‖ΔW‖² over "
-        "its expectation k²/(mn) for an update independent of the basis; unit (model, task, seed)",
-        f"{', '.join(sb['models'])}; full fine-tuning; {config}", energy["log_gain"].values,
-        published="shared across tasks (abstract)"))
+        rows.append(claim_row(SPEC["B1a"], f"{model}; {len(tasks)} tasks; {where}",
+                              model_task_units(values, "B1a").droplevel("model")))
+    models = ", ".join(sb["models"])
+    rows.append(claim_row(SPEC["B1b"], f"{models}; {where}", model_task_units((lead_b - tail_b).dropna(), "B1b")))
+    energy = energy_units(own, k).set_index(["model", "task", "seed"])["log_gain"]
+    rows.append(claim_row(SPEC["B2a"], f"{models}; {where}", model_task_units(energy, "B2a")))
     if len(cross_units):
-        rows.append(claim_row(
-            "B2", "Unrelated tasks share their update directions as much as two seeds of one task do.",
-            f"overlap of the top-{sb.get('cross_k', 16)} left singular subspaces of two unrelated tasks' updates over "
-            "the mean overlap of each task's two seeds, mean over matrices; unit (pair, seed); bar 0.8",
-            f"{', '.join(sb.get('unrelated', {}))}; unrelated pairs; {config}", cross_units.values, threshold=0.8))
+        rows.append(claim_row(SPEC["B2b"], f"{', '.join(sb.get('unrelated', {}))}; unrelated pairs; k = "
+                              f"{sb.get('cross_k', 16)}; {config}", pair_groups(cross_units)))
     for g, group in enumerate(sb.get("scale", [])):
         pretrained = [m for m in group["models"] if group["examples"][m] > 0]
+        setting = f"{', '.join(group['models'])}; {', '.join(group['tasks'])}; k = {k}; {config}"
         if len(pretrained) >= 2:
-            values = scale_units(scale, g)
-            measure_s = ("slope of the B1 log ratio on log10(unique pretraining examples) over the models with "
-                         "pretraining; unit (task, seed)")
-        else:
-            sel = scale[scale["group"] == g].set_index(["task", "seed", "model"])["log_ratio"]
-            scratch = [m for m in group["models"] if group["examples"][m] == 0]
-            if not pretrained or not scratch:
-                continue
-            values = (sel.xs(pretrained[0], level="model") - sel.xs(scratch[0], level="model")).dropna()
-            measure_s = f"B1 log ratio of {pretrained[0]} minus that of {scratch[0]}; unit (task, seed)"
-        rows.append(claim_row("B3", "Models pretrained on more data are spectrally more stable under fine-tuning.",
-                              measure_s, f"{', '.join(group['models'])}; {', '.join(group['tasks'])}; {config}",
-                              values.values, published="more stable (abstract)"))
-    amp = amplification_units(own, k)
-    rows.append(claim_row(
-        "B5", "(SpecLoRA) Fine-tuning amplifies the top singular values.",
-        f"mean relative change (σ1 − σ0) / σ0 of the top-{k} singular values; unit (model, task, seed)",
-        f"{', '.join(sb['models'])}; full fine-tuning; {config}", amp.values,
-        published="amplified (SpecLoRA)"))
-    rot = rotation_units(own, k)
-    rows.append(claim_row(
-        "B5", "(SpecLoRA) Fine-tuning rotates the dominant singular vectors more than the tail.",
-        f"log10[(1 − matched |cos|)_top-{k} / (1 − matched |cos|)_bottom-{k}], matched within a window of ‖ΔW‖₂ "
-        "in singular value; unit (model, task, seed)", f"{', '.join(sb['models'])}; full fine-tuning; {config}",
-        rot.values, published="re-oriented (SpecLoRA)"))
+            rows.append(claim_row(SPEC["B3a"], setting, model_task_units(_named(scale_units(scale, g), ["task", "seed"]),
+                                                                       "B3a")))
+            continue
+        sel = scale[scale["group"] == g].set_index(["task", "seed", "model"])["log_ratio"]
+        scratch = [m for m in group["models"] if group["examples"][m] == 0]
+        if pretrained and scratch:
+            diff = sel.xs(pretrained[0], level="model") - sel.xs(scratch[0], level="model")
+            rows.append(claim_row(SPEC["B3b"], f"{pretrained[0]} minus {scratch[0]}; {setting}",
+                                  model_task_units(diff, "B3b")))
+    rows.append(claim_row(SPEC["B5a"], f"{models}; {where}", model_task_units(amplification_units(own, k), "B5a")))
+    rows.append(claim_row(SPEC["B5b"], f"{models}; {where}", model_task_units(rotation_units(own, k), "B5b")))
     return rows

@@ -20,6 +20,7 @@ def main(argv=None) -> None:
     ap.add_argument("--start", nargs="+", required=True, help="the foundation's full runs (τ = 0)")
     ap.add_argument("--linear", required=True, type=Path)
     ap.add_argument("--taus", required=True)
+    ap.add_argument("--settings", default="{}", help="the head_probe config section (JSON): which claims it runs")
     ap.add_argument("--claims", required=True, type=Path)
     ap.add_argument("--runs-csv", required=True, type=Path)
     ap.add_argument("--summary", required=True, type=Path)
@@ -30,7 +31,8 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     import pandas as pd
 
-    from ftgeom.claims import write_claims
+    from ftgeom.claims import check_rows, write_claims
+    from ftgeom.head_probe.claim_specs import SPECS
     from ftgeom.head_probe import figures
     from ftgeom.head_probe.analysis import (
         best_intermediate,
@@ -45,7 +47,9 @@ def main(argv=None) -> None:
     runs, epochs = load_runs(args.probes, args.runs, args.start)
     linear = pd.read_csv(args.linear)
     summary = summary_table(runs)
-    claims = write_claims(claim_rows(runs, curves, json.loads(args.taus), linear, args.config), args.claims)
+    rows = claim_rows(runs, curves, json.loads(args.taus), linear, args.config)
+    check_rows(SPECS, rows, json.loads(args.settings))
+    claims = write_claims(rows, args.claims)
     per_row = runs.groupby(["model", "task", "variant", "tau"])["seed"].nunique()
     base = per_row.xs("base", level="variant")
     n_seeds = f"{base.min()} seeds" + ("" if per_row.min() == base.min() else f" (variants: {per_row.min()})")

@@ -31,7 +31,8 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     import pandas as pd
 
-    from ftgeom.claims import write_claims
+    from ftgeom.claims import check_rows, write_claims
+    from ftgeom.intrinsic.claim_specs import SPECS
     from ftgeom.provenance import write_text
     from ftgeom.report.latex import not_run
     from ftgeom.report.style import theme
@@ -52,6 +53,7 @@ def main(argv=None) -> None:
     sigma = (settings.get("outliers") or {}).get("sigma", 3.0)
     rows = analysis.claim_rows(runs, headline, args.config) + oa.claim_rows(runs, cheap, sigma, args.config) \
         + ta.claim_rows(transfer, uni, args.config)
+    check_rows(SPECS, rows, settings)
     claims = write_claims(rows, args.claims)
     seeds = runs.groupby("run")["seed"].nunique().to_dict()
     top = oa.top_indices(hidden) if not hidden.empty else {}

@@ -35,7 +35,8 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     import pandas as pd
 
-    from ftgeom.claims import write_claims
+    from ftgeom.claims import check_rows, write_claims
+    from ftgeom.spectral.claim_specs import SPECS
     from ftgeom.provenance import read_json, write_text
     from ftgeom.report.style import theme
     from ftgeom.spectral import analysis, cross, figures, peft_table, tables
@@ -55,8 +56,9 @@ def main(argv=None) -> None:
     peft = peft_table.table(runs, PEFT_ORDER) if len(runs) else pd.DataFrame()
     rows = analysis.claim_rows(df, sb, units, scale, args.config)
     rows += peft_table.claim_rows(runs, sb, args.config) if len(runs) else []
+    check_rows(SPECS, rows, sb)
     order = {c: i for i, c in enumerate(["B1", "B2", "B3", "B4", "B5"])}
-    claims = write_claims(sorted(rows, key=lambda r: order[r["claim_id"]]), args.claims)
+    claims = write_claims(sorted(rows, key=lambda r: order[r["claim_id"][:2]]), args.claims)
     own = analysis.foundation(df, sb)  # the `spectral.models` pairs: what B1, B2 and B5 are measured on
     summary = analysis.summary(own)
     ratios = analysis.null_ratios(own, k, null)

@@ -1,0 +1,77 @@
+"""Paper B's claim table (../shared/CLAIMS.md v2): every row of results/claims/spectral.csv is declared here.
+
+Only paper B's abstract is public: its sentences are the quotes. Units are (model, task): a task's seeds share its
+data and its pretrained model, so they are averaged inside the unit first. Pairs of tasks are not independent when
+they share a task: their unit is the group of pairs linked by shared tasks.
+"""
+from __future__ import annotations
+
+from ftgeom.claims import ClaimSpec
+
+MARGIN = 2.0   # B4: "within 2 points" of full fine-tuning and of LoRA (test points ×100)
+SHARE_BAR = 0.8  # B2b: unrelated tasks' overlap at least 80% of two seeds' overlap of one task
+UNIT = "(model, task); its seeds averaged first"
+LOG_RATIO = ("log10[(1 − overlap)_null / (1 − overlap)_real] of the top-k left and right singular subspaces (mean "
+             "of the two), null = W0 + a random perturbation with the update's singular values, mean over a run's "
+             "matrices with ≥ 4k singular values")
+
+SPECS = (
+    ClaimSpec(
+        "B1a", "paper", "The leading singular vectors of pretrained weights stay stable under fine-tuning.",
+        "the leading singular vectors of pretrained weight matrices remain highly stable under finetuning "
+        "(abstract)", LOG_RATIO + " (> 0: fine-tuning moved them less than the null did)", UNIT, 0.0, "greater",
+        "highly stable (abstract)"),
+    ClaimSpec(
+        "B1b", "ours", "Fine-tuning protects the leading singular vectors more than the trailing ones.", "",
+        "the B1a log ratio of the top-k minus that of the bottom-k singular subspaces", UNIT, 0.0, "greater"),
+    ClaimSpec(
+        "B2a", "paper", "Fine-tuning reuses the pretrained leading spectral basis.",
+        "pretraining establishes a reusable spectral coordinate system (abstract)",
+        "log10 of the share of the update's energy in the pretrained top-k block ‖U_kᵀ ΔW V_k‖² / ‖ΔW‖² over its "
+        "expectation k²/(mn) for an update independent of the basis", UNIT, 0.0, "greater",
+        "shared across tasks (abstract)"),
+    ClaimSpec(
+        "B2b", "paper", "Unrelated tasks share their update directions as much as two seeds of one task do.",
+        "[the leading singular vectors] are shared across unrelated downstream tasks (abstract)",
+        f"overlap of the top-k left singular subspaces of two unrelated tasks' updates over the mean overlap of each "
+        f"task's two seeds, mean over matrices; bar {SHARE_BAR:g}",
+        "group of unrelated pairs linked by a shared task (per model); its pairs and seeds averaged", SHARE_BAR,
+        "greater", runs=lambda b: bool(b.get("unrelated"))),
+    ClaimSpec(
+        "B3a", "paper", "Models pretrained on more data are spectrally more stable under fine-tuning.",
+        "Models pretrained on larger datasets exhibit greater spectral stability under distribution shift or task "
+        "change (abstract)",
+        "slope of the B1a log ratio on log10(unique pretraining examples) over the models with pretraining",
+        "task; the slope fitted per seed, then averaged", 0.0, "greater", "more stable (abstract)",
+        runs=lambda b: any(sum(e > 0 for e in g["examples"].values()) >= 2 for g in b.get("scale", []))),
+    ClaimSpec(
+        "B3b", "paper", "A pretrained model is spectrally more stable than its randomly initialised twin.",
+        "Models pretrained on larger datasets exhibit greater spectral stability under distribution shift or task "
+        "change (abstract)", "B1a log ratio of the pretrained model minus that of the same architecture "
+        "initialised at random, fine-tuned the same way", "task; its seeds averaged first", 0.0, "greater",
+        "more stable (abstract)",
+        runs=lambda b: any(sum(e > 0 for e in g["examples"].values()) == 1 for g in b.get("scale", []))),
+    ClaimSpec(
+        "B4a", "paper", f"Spectral-coefficient fine-tuning at ≈ 0.2 % of the parameters is within {MARGIN:g} points "
+        "of full fine-tuning.",
+        "a parameter-efficient method that freezes pretrained singular vectors and optimizes only leading spectral "
+        "coefficients, achieving competitive performance on GLUE with 0.2% trainable parameters (abstract)",
+        f"spectral coefficients minus full fine-tuning, test points ×100; non-inferiority margin −{MARGIN:g}",
+        "task; its seeds averaged first", -MARGIN, "greater", "competitive on GLUE at ~0.2 % (abstract)",
+        runs=lambda b: bool(b.get("peft"))),
+    ClaimSpec(
+        "B4b", "paper", f"Spectral-coefficient fine-tuning at ≈ 0.2 % of the parameters is within {MARGIN:g} points "
+        "of LoRA at a matched budget.",
+        "achieving competitive performance on GLUE with 0.2% trainable parameters (abstract)",
+        f"spectral coefficients minus LoRA at a matched budget, test points ×100; non-inferiority margin "
+        f"−{MARGIN:g}", "task; its seeds averaged first", -MARGIN, "greater",
+        "competitive on GLUE at ~0.2 % (abstract)", runs=lambda b: bool(b.get("peft"))),
+    ClaimSpec(
+        "B5a", "ours", "(SpecLoRA's counter-claim) Fine-tuning amplifies the top singular values.", "",
+        "mean relative change (σ1 − σ0) / σ0 of the top-k singular values", UNIT, 0.0, "greater",
+        "amplified (SpecLoRA, arXiv 2505.23099)"),
+    ClaimSpec(
+        "B5b", "ours", "(SpecLoRA's counter-claim) Fine-tuning rotates the dominant singular vectors more than the "
+        "tail.", "", "log10[(1 − matched |cos|)_top-k / (1 − matched |cos|)_bottom-k], matched within a window of "
+        "‖ΔW‖₂ in singular value", UNIT, 0.0, "greater", "re-oriented (SpecLoRA, arXiv 2505.23099)"),
+)
