@@ -27,6 +27,7 @@ report: "captions/workflow.rst"
 include: "rules/common.smk"
 include: "rules/assets.smk"
 include: "rules/finetune.smk"
+include: "rules/selection.smk"
 
 
 # One rule file per paper stage, named as its registry entry (ftgeom.registry), in the paper's order.

@@ -136,5 +136,32 @@ rule head_probe_results:
         settings=lambda w: json_arg(HP),
     shell:
         "python -m ftgeom.head_probe.stages.results --probes {input.probes} --runs {input.runs} --start {input.start}"
-        " --linear {input.linear} --taus {params.taus} --settings {params.settings} --claims {output.claims} --runs-csv {output.tables[0]}"
-        " --summary {output.tables[1]} --tex {output.tex} --figures {output.figures} > {log} 2>&1"
+        " --linear {input.linear} --taus {params.taus} --settings {params.settings} --claims {output.claims}"
+        " --runs-csv {output.tables[0]} --summary {output.tables[1]} --tex {output.tex} --figures {output.figures} > {log} 2>&1"
+
+
+# Target `select` (rules/selection.smk): a selection grid over paper C's probing settings; the configured value is
+# read from rule head_probe_heads' record.
+rule head_probe_select:
+    input:
+        features=rules.head_probe_features.output[0],
+        model=rules.prepare_model.output[0],
+    output:
+        directory(f"{R}/selection/{{grid}}/{{model}}/{{task}}"),
+    log:
+        f"{R}/logs/selection/{{grid}}/{{model}}/{{task}}.log",
+    benchmark:
+        f"{R}/benchmarks/selection/{{grid}}/{{model}}/{{task}}.tsv"
+    conda:
+        "../envs/ftgeom.yaml"
+    threads: res("report", "threads")
+    resources:
+        mem_mb=res("report", "mem_mb"),
+        runtime=res("report", "runtime"),
+    wildcard_constraints:
+        grid=one_of(SELECT.names(probe=True)),
+    params:
+        runs=lambda w: json_arg(SELECT.jobs[(w.grid, w.task)]["runs"]),
+    shell:
+        "python -m ftgeom.head_probe.stages.probe_grid --runs {params.runs} --features {input.features}"
+        " --model {input.model} --threads {threads} > {log} 2>&1"

@@ -40,6 +40,9 @@ class PaperEntry:
     assembly_csv: tuple[str, ...] = field(default=())  # of tables_csv: those the paper assembly also reads
     # () -> its claim table (ftgeom.claims.ClaimSpec, from `<name>/claim_specs.py`): the paper prints it
     claim_specs: Callable[[], tuple] = lambda: ()
+    # (Workflow, run, model, task, seed) -> ({"spec", "out", "trajectory"}, inputs) of this paper's run that a
+    # selection grid varies (ftgeom.selection), or None when the paper makes no such run
+    grid_run: Callable[..., tuple | None] | None = None
 
     def active(self, config: dict) -> bool:
         return bool(config.get(self.name))

@@ -39,6 +39,22 @@ def run_hooks(spec: dict) -> list:
     return [FeatureDrift()]
 
 
+def grid_run(wf, run: str, model: str, task: str, seed: int):
+    """Paper C's probe (`probe`): the base variant's converged head of one task and seed, probed with the settings
+    the model's probing job uses; its validation score is that of the default's probe record."""
+    from ftgeom.head_probe.plan import probe_settings, settings_for
+
+    hp = wf.config.get("head_probe")
+    if run != "probe" or not hp or task not in hp["models"].get(model, []):
+        return None
+    head = wf.config["models"][model].get("head", "linear")
+    settings = probe_settings(settings_for(hp, model), head, wf.FT["batch_size"])["base"]
+    spec = {k: v for k, v in settings.items() if k not in ("taus", "seeds", "keep_every_epoch")}
+    return ({"spec": {**spec, "seed": seed, "model": model, "task": task},
+             "out": f"{wf.R}/head_probe/{model}/{task}/probe.json", "trajectory": None},
+            [f"{wf.R}/head_probe/{model}/{task}/features"])
+
+
 def claim_specs() -> tuple:
     from ftgeom.head_probe.claim_specs import SPECS
 
@@ -50,4 +66,5 @@ ENTRY = PaperEntry(
     tables_csv=("runs", "summary"), tables_tex=("summary",), captioned=("summary",),
     check=_check, macro_settings=macro_settings, shared_run_spec=shared_run_spec, run_hooks=run_hooks,
     claim_specs=claim_specs,
+    grid_run=grid_run,
 )

@@ -34,6 +34,22 @@ def method_inputs(spec: dict) -> dict:
     return {}
 
 
+def grid_run(wf, run: str, model: str, task: str, seed: int):
+    """The subspace run (`intrinsic`, `random`, ...) of one task and seed, as its job makes it."""
+    from ftgeom.intrinsic import plan
+    from ftgeom.intrinsic.workflow import IntrinsicWorkflow
+
+    iw = IntrinsicWorkflow(wf)
+    if not iw.ia or (model, task) not in iw.pairs():
+        return None
+    for job in plan.jobs(iw.ia, model, task):
+        for r in iw.group(model, task, job):
+            if r["spec"].get("intrinsic", {}).get("run") == run and r["spec"]["seed"] == seed:
+                # its record lies in the job's folder (the rule's output)
+                return {**r, "producer": iw.job_dir(model, task, job)}, iw.job_inputs(model, task, job)
+    return None
+
+
 def claim_specs() -> tuple:
     from ftgeom.intrinsic.claim_specs import SPECS
 
@@ -47,4 +63,5 @@ ENTRY = PaperEntry(
     captioned=("table1",), check=_check, run_hooks=run_hooks, method_inputs=method_inputs,
     assembly_csv=("table1",),
     claim_specs=claim_specs,
+    grid_run=grid_run,
 )

@@ -27,7 +27,8 @@ LEGEND = re.compile(r"^- \*\*(?P<claim_id>[A-Z]\d+\S*)\*\* \((?P<kind>[a-z]+)\) 
 MEASURE = re.compile(r"^  - measure: (?P<measure>.+)$")
 UNIT = re.compile(r"^  - unit: (?P<unit>.+)$")
 ROW = re.compile(r"^\| (?P<claim_id>[A-Z]\d+\S*) \| (?P<setting>.+?) \| (?P<effect>\S+) \| "
-                 r"\[(?P<ci_low>\S+), (?P<ci_high>\S+)\] \| (?P<n>\d+) \| (?P<verdict>[a-z —]+) \| (?P<robust>.+) \|$")
+                 r"\[(?P<ci_low>\S+), (?P<ci_high>\S+)\] \| (?P<n>\d+) \| (?P<verdict>[a-z —]+) \| "
+                 r"(?P<robust>.+) \|$")
 TOLERANCE = 0.5  # README test: effects agree within this share of README's interval width (+ 1e-3 relative)
 
 

@@ -94,8 +94,8 @@ def latex_table(claims: pd.DataFrame, footer: str = "") -> str:
     """A longtable grouped by kind: each claim's sentence once, its measure under it, then one line per setting;
     a verdict that is not robust is marked † and its reason follows on the next line."""
     level = f"{100 * LEVEL:g}\\%"
-    head = (f"\\textbf{{setting}} & \\textbf{{effect}} & \\textbf{{{level} CI (t)}} & $\\mathbf{{n}}$ & \\textbf{{test}} & "
-            "\\textbf{publ.} & \\textbf{verdict} \\\\")
+    head = (f"\\textbf{{setting}} & \\textbf{{effect}} & \\textbf{{{level} CI (t)}} & $\\mathbf{{n}}$ & "
+            "\\textbf{test} & \\textbf{publ.} & \\textbf{verdict} \\\\")
     span = "\\multicolumn{7}{@{}p{\\linewidth}@{}}"
     lines = ["\\begingroup\\footnotesize\\setlength{\\tabcolsep}{4pt}",
              # published figures are free text: a wrapped column keeps the verdict on the page

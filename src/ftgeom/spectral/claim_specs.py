@@ -15,6 +15,13 @@ LOG_RATIO = ("log10[(1 − overlap)_null / (1 − overlap)_real] of the top-k le
              "of the two), null = W0 + a random perturbation with the update's singular values, mean over a run's "
              "matrices with ≥ 4k singular values")
 
+
+def _pretrained(group: dict) -> int:
+    """How many models of a pretraining-scale group saw any pretraining (B3a fits a slope over them, B3b compares
+    the one with its random twin)."""
+    return sum(e > 0 for e in group["examples"].values())
+
+
 SPECS = (
     ClaimSpec(
         "B1a", "paper", "The leading singular vectors of pretrained weights stay stable under fine-tuning.",
@@ -43,14 +50,14 @@ SPECS = (
         "change (abstract)",
         "slope of the B1a log ratio on log10(unique pretraining examples) over the models with pretraining",
         "task; the slope fitted per seed, then averaged", 0.0, "greater", "more stable (abstract)",
-        runs=lambda b: any(sum(e > 0 for e in g["examples"].values()) >= 2 for g in b.get("scale", []))),
+        runs=lambda b: any(_pretrained(g) >= 2 for g in b.get("scale", []))),
     ClaimSpec(
         "B3b", "paper", "A pretrained model is spectrally more stable than its randomly initialised twin.",
         "Models pretrained on larger datasets exhibit greater spectral stability under distribution shift or task "
         "change (abstract)", "B1a log ratio of the pretrained model minus that of the same architecture "
         "initialised at random, fine-tuned the same way", "task; its seeds averaged first", 0.0, "greater",
         "more stable (abstract)",
-        runs=lambda b: any(sum(e > 0 for e in g["examples"].values()) == 1 for g in b.get("scale", []))),
+        runs=lambda b: any(_pretrained(g) == 1 for g in b.get("scale", []))),
     ClaimSpec(
         "B4a", "paper", f"Spectral-coefficient fine-tuning at ≈ 0.2 % of the parameters is within {MARGIN:g} points "
         "of full fine-tuning.",

@@ -10,6 +10,19 @@ def _check(config: dict) -> None:
     check(config)
 
 
+def grid_run(wf, run: str, model: str, task: str, seed: int):
+    """A PEFT table run (`spectral`, `lora`, ... or a spectral variant) of one task and seed, as its job makes it."""
+    from ftgeom.spectral.workflow import SpectralWorkflow
+
+    sw = SpectralWorkflow(wf)
+    if not sw.sb:
+        return None
+    for r in sw.group(model, task, "peft"):
+        if r["name"] == f"{run}-seed{seed}":
+            return {**r, "producer": sw.job_dir(model, task, "peft")}, []
+    return None
+
+
 def claim_specs() -> tuple:
     from ftgeom.spectral.claim_specs import SPECS
 
@@ -22,4 +35,5 @@ ENTRY = PaperEntry(
     tables_tex=("stability", "peft", "scale", "cross", "numbers"),
     check=_check,
     claim_specs=claim_specs,
+    grid_run=grid_run,
 )

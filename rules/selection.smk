@@ -1,0 +1,63 @@
+# Target `select` (not part of `all`): re-run every grid whose choice the config records (config `selection`) on
+# validation data. One job per (grid, task) runs the grid's values other than the configured one (the shared
+# fine-tuning stage runs them; paper C's probes run in rule head_probe_select); the configured value reads the
+# default's own run. Then results/selection/<grid>.csv and summary.txt: the value each grid picks against the config's.
+
+from ftgeom.selection.grids import Selection, SelectionError
+
+try:
+    SELECT = Selection(config, R)
+except SelectionError as err:  # one line naming the grid and the setting
+    sys.stderr.write(f"{err}\n")
+    sys.exit(1)
+
+
+rule select:
+    input:
+        jobs=SELECT.job_dirs(),
+        reused=SELECT.reused(),
+    output:
+        summary=f"{R}/selection/summary.txt",
+        tables=[f"{R}/selection/{g}.csv" for g in SELECT.grids],
+    log:
+        f"{R}/logs/selection/summary.log",
+    conda:
+        "../envs/ftgeom.yaml"
+    threads: res("report", "threads")
+    resources:
+        mem_mb=res("report", "mem_mb"),
+        runtime=res("report", "runtime"),
+    params:
+        points=json_arg(SELECT.points),
+        out_dir=f"{R}/selection",
+    shell:
+        "python -m ftgeom.stages.select_summary --points {params.points} --out-dir {params.out_dir}"
+        " --summary {output.summary} > {log} 2>&1; cat {output.summary}"
+
+
+rule selection_runs:
+    input:
+        data=task_data,
+        model=rules.prepare_model.output[0],
+        extra=lambda w: SELECT.jobs[(w.grid, w.task)]["inputs"],
+    output:
+        directory(f"{R}/selection/{{grid}}/{{model}}/{{task}}"),
+    log:
+        f"{R}/logs/selection/{{grid}}/{{model}}/{{task}}.log",
+    benchmark:
+        f"{R}/benchmarks/selection/{{grid}}/{{model}}/{{task}}.tsv"
+    conda:
+        "../envs/ftgeom.yaml"
+    threads: res("finetune", "threads")
+    resources:
+        **gpu_resources("finetune"),
+        mem_mb=res("finetune", "mem_mb"),
+        runtime=lambda w: res("finetune", "runtime") * len(SELECT.jobs[(w.grid, w.task)]["runs"]),
+    wildcard_constraints:
+        grid=one_of(SELECT.names(probe=False)),
+    params:
+        runs=lambda w: json_arg(SELECT.jobs[(w.grid, w.task)]["runs"]),
+        state=f"{R}/state/selection/{{grid}}/{{model}}/{{task}}",
+    shell:
+        "python -m ftgeom.stages.finetune --runs {params.runs} --data {input.data} --model {input.model}"
+        " --state-dir {params.state} --threads {threads} > {log} 2>&1"

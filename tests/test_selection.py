@@ -1,0 +1,86 @@
+"""`snakemake select`: each grid point is the default's run with one setting changed; the summary picks on
+validation data; the smoke config's grids run end to end."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+import yaml
+from snakemake.utils import validate
+from workflow_runs import REPO, run_snakemake
+
+from ftgeom.selection.grids import Selection, SelectionError, configured, default_run, grids, with_value
+from ftgeom.selection.summary import line, pick, table
+
+
+def _config(name: str) -> dict:
+    cfg = yaml.safe_load((REPO / "config" / f"{name}.yaml").read_text())
+    validate(cfg, str(REPO / "config" / "schema.yaml"))  # the schema's defaults, as the workflow fills them
+    return cfg
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        out.update(_flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {f"{prefix}{k}": v})
+    return out
+
+
+@pytest.mark.parametrize("name", ["default", "smoke"])
+def test_a_grid_point_is_the_default_run_with_only_its_setting_changed(name):
+    cfg = _config(name)
+    sel = Selection(cfg)
+    assert set(sel.grids) == set(cfg["selection"]["grids"]) and sel.points
+    for grid in grids(cfg):
+        for task in grid.tasks:
+            base = _flat(default_run(cfg, grid, task)[0]["spec"])
+            runs = sel.jobs[(grid.name, task)]["runs"]
+            assert len(runs) == len(grid.values) - 1, "the configured value is the default's own run"
+            for run in runs:
+                point = _flat(run["spec"])
+                diff = [k for k in set(base) | set(point) if base.get(k) != point.get(k) and k != "trajectory_points"]
+                assert len(diff) == 1 and diff[0].endswith("lr"), (grid.name, diff)
+                assert point[diff[0]] in grid.values and point[diff[0]] != base[diff[0]]
+
+
+def test_a_grid_off_the_config_is_one_line_naming_it():
+    cfg = _config("smoke")
+    with pytest.raises(SelectionError, match="the config has no setting finetune.lr.nope"):
+        configured(cfg, "finetune.lr.nope")
+    cfg["selection"]["grids"]["full"]["values"] = [1.0, 2.0]
+    with pytest.raises(SelectionError) as err:
+        Selection(cfg)
+    assert "grid full" in str(err.value) and "\n" not in str(err.value)
+    assert configured(with_value(cfg, "finetune.lr.full", 0.5), "finetune.lr.full") == 0.5
+    assert cfg["finetune"]["lr"]["full"] == 1.0e-3, "with_value copies the config"
+
+
+def test_the_summary_picks_the_best_mean_validation_and_says_when_the_config_differs(tmp_path):
+    points = []
+    for value, scores in ((0.1, (0.6, 0.7)), (0.3, (0.8, 0.75)), (1.0, (0.9, 0.2))):
+        for task, score in zip(("a", "b"), scores):
+            path = tmp_path / f"{task}-{value}.json"
+            path.write_text(json.dumps({"final": {"validation": {"accuracy": score}}, "metric": "accuracy"}))
+            points.append({"grid": "g", "setting": "x.lr", "model": "m", "task": task, "seed": 0, "value": value,
+                           "configured": value == 0.1, "path": str(path)})
+    frame = table(points)
+    picked, chosen, means = pick(frame)
+    assert (picked, chosen) == (0.3, 0.1) and means[1.0] == pytest.approx(0.55)
+    assert "picked 0.3, config has 0.1: DIFFERS" in line("g", frame)
+
+
+def test_smoke_select_runs_every_grid(smoke_local):
+    proc = run_snakemake(smoke_local, "--cores", "2", "--configfile", str(REPO / "config" / "smoke.yaml"), "select")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    res = smoke_local / "results" / "selection"
+    cfg = _config("smoke")
+    lines = (res / "summary.txt").read_text().splitlines()
+    assert len(lines) == len(cfg["selection"]["grids"]) and all("picked" in x for x in lines)
+    for name, grid in cfg["selection"]["grids"].items():
+        frame = pd.read_csv(res / f"{name}.csv")
+        assert len(frame) == len(grid["values"]) * len(grid["tasks"]) and frame["validation"].between(-1, 1).all()
+        assert frame.loc[frame["configured"], "source"].eq("default run").all()
+    # the configured probe value reads the default's probe record: the same validation score a re-probe gives
+    probe = pd.read_csv(res / "probe.csv")
+    assert probe["validation"].nunique() >= 1 and (res / "probe" / "tiny-effnet" / "digits" / "3e-03.json").exists()
