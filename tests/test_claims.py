@@ -55,6 +55,7 @@ def test_seeds_are_averaged_inside_their_unit_and_n_counts_units():
     assert units.to_dict() == {"t1": 2.0, "t2": 4.0}
     row = claim_row(_spec(), "s", units)
     assert row["n"] == 2 and row["effect"] == 3.0 and row["verdict"] == "inconclusive"
+    assert row["robust"] == "yes (n < 5: inconclusive by the unit rule)", "the row says why it is inconclusive"
 
 
 def test_check_rows_carry_no_verdict_and_robust_says_why():

@@ -71,7 +71,7 @@ def test_the_summary_picks_the_best_mean_validation_and_says_when_the_config_dif
 
 
 def test_smoke_select_runs_every_grid(smoke_local):
-    proc = run_snakemake(smoke_local, "--cores", "2", "--configfile", str(REPO / "config" / "smoke.yaml"), "select")
+    proc = run_snakemake(smoke_local, "select", "--cores", "2", "--configfile", str(REPO / "config" / "smoke.yaml"))
     assert proc.returncode == 0, proc.stdout[-3000:]
     res = smoke_local / "results" / "selection"
     cfg = _config("smoke")
@@ -81,6 +81,15 @@ def test_smoke_select_runs_every_grid(smoke_local):
         frame = pd.read_csv(res / f"{name}.csv")
         assert len(frame) == len(grid["values"]) * len(grid["tasks"]) and frame["validation"].between(-1, 1).all()
         assert frame.loc[frame["configured"], "source"].eq("default run").all()
-    # the configured probe value reads the default's probe record: the same validation score a re-probe gives
+    # the configured value reads the default's own record: re-probing it gives the same validation score
     probe = pd.read_csv(res / "probe.csv")
-    assert probe["validation"].nunique() >= 1 and (res / "probe" / "tiny-effnet" / "digits" / "3e-03.json").exists()
+    grid = next(g for g in grids(cfg) if g.name == "probe")
+    run = default_run(cfg, grid, "digits", str(smoke_local / "results"))[0]
+    again = {"spec": run["spec"], "out": str(smoke_local / "again.json")}
+    from ftgeom.head_probe.stages.probe_grid import main as probe_grid
+
+    probe_grid(["--runs", json.dumps([again]), "--features", str(smoke_local / "results/head_probe/tiny-effnet/digits"
+                                                                  "/features"),
+                "--model", str(smoke_local / "results/models/tiny-effnet")])
+    reused = probe.loc[probe["configured"], "validation"].item()
+    assert json.loads((smoke_local / "again.json").read_text())["validation"] == pytest.approx(reused, abs=1e-6)

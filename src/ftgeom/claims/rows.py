@@ -74,7 +74,7 @@ def robustness(values: np.ndarray, labels: list[str], spec: ClaimSpec, reported:
     if spec.kind == "check":
         return NO_VERDICT
     if len(values) < MIN_UNITS:
-        return "yes"  # inconclusive by the unit rule, whatever the interval
+        return f"yes (n < {MIN_UNITS}: inconclusive by the unit rule)"
     reasons = []
     for i, label in enumerate(labels):
         v = _side(*interval(np.delete(values, i), "t"), spec.threshold, spec.direction)

@@ -125,7 +125,7 @@ def agreement(readme_rows: pd.DataFrame, local: pd.DataFrame) -> list[str]:
         r, l = a.loc[i], b.loc[i]
         if (r["kind"], int(r["n"])) != (l["kind"], int(l["n"])):
             problems.append(f"row {i}: kind/n {r['kind']}/{r['n']} in README, {l['kind']}/{l['n']} here")
-        if r["robust"] == "yes" and str(l["robust"]).startswith("yes") and r["verdict"] != l["verdict"]:
+        if str(r["robust"]).startswith("yes") and str(l["robust"]).startswith("yes") and r["verdict"] != l["verdict"]:
             problems.append(f"row {i}: robust verdict {r['verdict']} in README, {l['verdict']} here")
         width = float(r["ci_high"] - r["ci_low"]) if np.isfinite(r["ci_high"] - r["ci_low"]) else 0.0
         if not abs(float(l["effect"]) - float(r["effect"])) <= TOLERANCE * width + 1e-3 * abs(float(r["effect"])):

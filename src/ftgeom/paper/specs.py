@@ -6,7 +6,7 @@ from ftgeom.report.latex import escape
 
 def _bar(spec) -> str:
     side = "$>$" if spec.direction == "greater" else "$<$"
-    return f"{side} {spec.threshold:g}"
+    return f"{side} {spec.threshold:g}".replace("-", "$-$")
 
 
 def spec_table(entries, config: dict) -> str:
@@ -29,7 +29,10 @@ def spec_table(entries, config: dict) -> str:
         section = config.get(entry.name)
         lines.append(f"\\multicolumn{{3}}{{@{{}}l}}{{\\textsc{{{escape(entry.title)}}}}} \\\\*")
         for spec in specs:
-            quote = f"``{escape(spec.quote)}''" if spec.quote else f"--- ({spec.kind}: {escape(spec.claim)})"
+            if not spec.quote:
+                quote = f"--- ({spec.kind}: {escape(spec.claim)})"
+            else:  # a paraphrase of what the paper shows (no sentence states it) is not put in quotation marks
+                quote = escape(spec.quote) if spec.quote.startswith("(") else f"``{escape(spec.quote)}''"
             ran = "" if section and spec.runs(section) else " \\emph{Not run by this config.}"
             lines.append(f"\\textbf{{{escape(spec.claim_id)}}} \\newline {spec.kind} & {quote} & "
                          f"{escape(spec.measure)}; \\emph{{unit:}} {escape(spec.unit)}; \\emph{{test:}} "
