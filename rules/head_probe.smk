@@ -152,14 +152,14 @@ rule head_probe_select:
         f"{R}/logs/selection/{{grid}}/{{model}}/{{task}}.log",
     benchmark:
         f"{R}/benchmarks/selection/{{grid}}/{{model}}/{{task}}.tsv"
+    wildcard_constraints:
+        grid=one_of(SELECT.names(probe=True)),
     conda:
         "../envs/ftgeom.yaml"
     threads: res("report", "threads")
     resources:
         mem_mb=res("report", "mem_mb"),
         runtime=res("report", "runtime"),
-    wildcard_constraints:
-        grid=one_of(SELECT.names(probe=True)),
     params:
         runs=lambda w: json_arg(SELECT.jobs[(w.grid, w.task)]["runs"]),
     shell:

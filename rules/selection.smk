@@ -29,7 +29,7 @@ rule select:
         runtime=res("report", "runtime"),
     params:
         points=json_arg(SELECT.points),
-        out_dir=f"{R}/selection",
+        out_dir=lambda w, output: str(Path(output.summary).parent),
     shell:
         "python -m ftgeom.stages.select_summary --points {params.points} --out-dir {params.out_dir}"
         " --summary {output.summary} > {log} 2>&1; cat {output.summary}"
@@ -46,6 +46,8 @@ rule selection_runs:
         f"{R}/logs/selection/{{grid}}/{{model}}/{{task}}.log",
     benchmark:
         f"{R}/benchmarks/selection/{{grid}}/{{model}}/{{task}}.tsv"
+    wildcard_constraints:
+        grid=one_of(SELECT.names(probe=False)),
     conda:
         "../envs/ftgeom.yaml"
     threads: res("finetune", "threads")
@@ -53,8 +55,6 @@ rule selection_runs:
         **gpu_resources("finetune"),
         mem_mb=res("finetune", "mem_mb"),
         runtime=lambda w: res("finetune", "runtime") * len(SELECT.jobs[(w.grid, w.task)]["runs"]),
-    wildcard_constraints:
-        grid=one_of(SELECT.names(probe=False)),
     params:
         runs=lambda w: json_arg(SELECT.jobs[(w.grid, w.task)]["runs"]),
         state=f"{R}/state/selection/{{grid}}/{{model}}/{{task}}",
