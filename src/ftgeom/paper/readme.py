@@ -34,15 +34,17 @@ TOLERANCE = 0.5  # README test: effects agree within this share of README's inte
 
 def machine() -> str:
     """This CPU's model name and core count (the README says which machine produced its numbers)."""
-    name = platform.processor() or platform.machine()
+    name, extra = platform.processor() or platform.machine(), ""
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
+        info = Path("/proc/cpuinfo").read_text().splitlines()
     except OSError:
-        pass
-    return f"{' '.join(name.split())}, {os.cpu_count()} cores"
+        info = []
+    for line in info:
+        if line.startswith("model name"):
+            name = line.split(":", 1)[1].strip()
+        elif line.startswith("flags") and "amx_bf16" in line.split():
+            extra = " with AMX"  # native bf16 matrix units: most of what sets a step's time and last digits here
+    return f"{' '.join(name.split())}{extra}, {os.cpu_count()} cores"
 
 
 def _html(text: str) -> str:
@@ -75,7 +77,7 @@ def block(claims: pd.DataFrame, where: str | None = None) -> str:
                "per-setting rows. Intervals: Student-t over independent units; fewer than 5 units is inconclusive.")
     machine_line = (f"Produced by a default run on {where or machine()}. Numbers differ in the last digits across "
                     "CPU types; `make test` compares a local default run with this block by its rows, the verdicts "
-                    f"of rows marked robust and effects within {TOLERANCE:g} of the interval's width.")
+                    f"of rows marked robust and effects within {TOLERANCE:g} × the interval's width.")
     legend = []
     for claim_id, group in claims.groupby("claim_id", sort=False):
         first = group.iloc[0]
