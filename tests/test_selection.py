@@ -68,6 +68,8 @@ def test_the_summary_picks_the_best_mean_validation_and_says_when_the_config_dif
     picked, chosen, means = pick(frame)
     assert (picked, chosen) == (0.3, 0.1) and means[1.0] == pytest.approx(0.55)
     assert "picked 0.3, config has 0.1: DIFFERS" in line("g", frame)
+    tied = frame.assign(validation=[0.7, 0.6, 0.8, 0.5, 0.8, 0.4])  # 0.1 and 0.3 tie at 0.65, above 1.0's 0.6
+    assert pick(tied)[0] == 0.1 and "config has 0.1: agrees (tied with 0.3)" in line("g", tied)
 
 
 def test_smoke_select_runs_every_grid(smoke_local):

@@ -9,7 +9,7 @@ from ftgeom.claims import ClaimSpec
 
 MARGIN = 2.0        # points ×100: "does as well" = no worse than this (non-inferiority margin of A6a/b)
 GAP_SIGMAS = 2.0    # a task enters A1 when Full − Freeze exceeds this many standard errors of the difference
-TASK_UNIT = "task ((model, task)); its seeds averaged first"
+TASK_UNIT = "task (a (model, task) pair when the config has several models); its seeds averaged first"
 
 SPECS = (
     ClaimSpec(

@@ -32,16 +32,23 @@ def table(points: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
+TIE = 1e-9  # validation accuracies on a few hundred examples tie exactly; a tie with the configured value agrees
+
+
 def pick(frame: pd.DataFrame) -> tuple[object, object, pd.Series]:
-    """(picked value, configured value, mean validation per value in grid order); ties go to the first value."""
+    """(picked value, configured value, mean validation per value in grid order): the best mean; among exact ties
+    the configured value, else the first in grid order."""
     means = frame.groupby("value", sort=False)["validation"].mean()
     configured = frame.loc[frame["configured"], "value"].iloc[0] if frame["configured"].any() else None
-    return means.idxmax(), configured, means
+    best = [v for v, m in means.items() if m >= means.max() - TIE]
+    return (configured if configured in best else best[0]), configured, means
 
 
 def line(grid: str, frame: pd.DataFrame) -> str:
     picked, configured, means = pick(frame)
-    verdict = "agrees" if picked == configured else "DIFFERS"
+    ties = [v for v, m in means.items() if m >= means.max() - TIE and v != picked]
+    verdict = ("agrees" if picked == configured else "DIFFERS") + (f" (tied with {', '.join(f'{v:g}' for v in ties)})"
+                                                                   if ties else "")
     tasks = ", ".join(dict.fromkeys(frame["task"]))
     scores = ", ".join(f"{v:g} {s:.3f}" for v, s in means.items())
     return (f"{grid} ({frame['setting'].iloc[0]}, {frame['model'].iloc[0]} on {tasks}, seed {frame['seed'].iloc[0]}):"
