@@ -1,20 +1,17 @@
 # Target `select` (not part of `all`): re-run every grid whose choice the config records (config `selection`) on
 # validation data. One job per (grid, task) runs the grid's values other than the configured one (the shared
-# fine-tuning stage runs them; paper C's probes run in rule head_probe_select); the configured value reads the
+# training loop runs them, a diverging value is recorded as such; paper C's probes run in rule head_probe_select); the configured value reads the
 # default's own run. Then results/selection/<grid>.csv and summary.txt: the value each grid picks against the config's.
 
-from ftgeom.selection.grids import Selection, SelectionError
+from ftgeom.selection.grids import Selection
 
-try:
-    SELECT = Selection(config, R)
-except SelectionError as err:  # one line naming the grid and the setting
-    sys.stderr.write(f"{err}\n")
-    sys.exit(1)
+# A grid the config cannot run stops `select` (one line naming the grid and the setting), not the other targets.
+SELECT = Selection.of(config, R)
 
 
 rule select:
     input:
-        jobs=SELECT.job_dirs(),
+        jobs=lambda w: SELECT.job_dirs(),
         reused=SELECT.reused(),
     output:
         summary=f"{R}/selection/summary.txt",
@@ -59,5 +56,5 @@ rule selection_runs:
         runs=lambda w: json_arg(SELECT.jobs[(w.grid, w.task)]["runs"]),
         state=f"{R}/state/selection/{{grid}}/{{model}}/{{task}}",
     shell:
-        "python -m ftgeom.stages.finetune --runs {params.runs} --data {input.data} --model {input.model}"
+        "python -m ftgeom.stages.select_runs --runs {params.runs} --data {input.data} --model {input.model}"
         " --state-dir {params.state} --threads {threads} > {log} 2>&1"

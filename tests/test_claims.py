@@ -90,3 +90,27 @@ def test_every_papers_spec_table_is_well_formed(entry):
     ids = [s.claim_id for s in specs]
     assert specs and len(set(ids)) == len(ids) and all(i.startswith(entry.letter) for i in ids)
     assert all(s.unit and s.measure for s in specs)
+
+
+def test_a_section_the_schema_fills_with_empty_defaults_expects_no_row():
+    """A spec's `runs` mirrors what the stage runs: removing an optional part of the config (the schema then fills
+    it with empty defaults) removes its rows from what check_rows expects."""
+    import yaml
+    from snakemake.utils import validate
+
+    from ftgeom.registry import HEAD_PROBE, INTRINSIC, SPECTRAL
+    from workflow_runs import REPO
+
+    cfg = yaml.safe_load((REPO / "config" / "default.yaml").read_text())
+    for key in ("outliers", "transfer"):
+        cfg["intrinsic"].pop(key)
+    cfg["intrinsic"]["ablation"]["d"] = [cfg["intrinsic"]["d"]]
+    cfg["spectral"]["seeds"] = [0]
+    cfg["spectral"]["peft"]["methods"].pop("lora")
+    cfg["head_probe"]["variants"] = {}
+    validate(cfg, str(REPO / "config" / "schema.yaml"))
+    expected = {e.name: {s.claim_id for s in e.claim_specs() if s.runs(cfg[e.name])}
+                for e in (INTRINSIC, SPECTRAL, HEAD_PROBE)}
+    assert expected["intrinsic"] == {"A1", "A2"}
+    assert expected["spectral"] == {"B1a", "B1b", "B2a", "B3a", "B3b", "B4a", "B5a", "B5b"}
+    assert expected["head_probe"] == {"C1", "C2a", "C2b", "C3a", "C3b", "C4", "C6a", "C6b", "C6c"}

@@ -95,3 +95,14 @@ def test_smoke_select_runs_every_grid(smoke_local):
                 "--model", str(smoke_local / "results/models/tiny-effnet")])
     reused = probe.loc[probe["configured"], "validation"].item()
     assert json.loads((smoke_local / "again.json").read_text())["validation"] == pytest.approx(reused, abs=1e-6)
+
+
+def test_a_grid_the_config_cannot_run_stops_select_only(tmp_path):
+    cfg = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
+    cfg["selection"]["grids"]["intrinsic"]["tasks"] = ["digits"]  # paper A runs no subspace on an image task
+    path = tmp_path / "bad-grid.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    assert run_snakemake(tmp_path, "-n", "--configfile", str(path)).returncode == 0, "`all` does not need the grids"
+    proc = run_snakemake(tmp_path, "-n", "select", "--configfile", str(path))
+    assert proc.returncode == 1
+    assert "selection grid intrinsic: no stage makes a 'intrinsic' run of tiny-bert on digits (seed 1)" in proc.stdout

@@ -1,7 +1,7 @@
 """95% intervals for the mean of independent unit values (../shared/CLAIMS.md v2, "Intervals").
 
 `t` (Student-t) is the interval every claim row reports: it holds its coverage at n = 5 on normal and moderately
-skewed unit values (tests/test_claim_intervals.py). `bca` (scipy's BCa bootstrap) is the other method the `robust`
+skewed unit values (tests/test_claims.py). `bca` (scipy's BCa bootstrap) is the other method the `robust`
 column recomputes each verdict with; at n = 5-8 it covers less than it claims (0.84-0.87 on normal values), which
 is why it is never the reported interval. `percentile` is the interval of the first claims code, kept so the
 coverage test can show it failing.

@@ -130,7 +130,9 @@ def agreement(readme_rows: pd.DataFrame, local: pd.DataFrame) -> list[str]:
         if str(r["robust"]).startswith("yes") and str(l["robust"]).startswith("yes") and r["verdict"] != l["verdict"]:
             problems.append(f"row {i}: robust verdict {r['verdict']} in README, {l['verdict']} here")
         width = float(r["ci_high"] - r["ci_low"]) if np.isfinite(r["ci_high"] - r["ci_low"]) else 0.0
-        if not abs(float(l["effect"]) - float(r["effect"])) <= TOLERANCE * width + 1e-3 * abs(float(r["effect"])):
+        both_missing = not np.isfinite(float(r["effect"])) and not np.isfinite(float(l["effect"]))  # n = 0 rows
+        if not both_missing and \
+                not abs(float(l["effect"]) - float(r["effect"])) <= TOLERANCE * width + 1e-3 * abs(float(r["effect"])):
             problems.append(f"row {i}: effect {r['effect']:.3g} in README, {float(l['effect']):.3g} here")
     return problems
 

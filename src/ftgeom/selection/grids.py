@@ -10,6 +10,7 @@ from where the default keeps it; the others run under results/selection/.
 from __future__ import annotations
 
 import copy
+import sys
 from dataclasses import dataclass
 
 from ftgeom.errors import OneLineError
@@ -69,8 +70,8 @@ def with_value(config: dict, setting: str, value) -> dict:
 
 
 def label(value) -> str:
-    """A grid value as a file name part (3e-04 style for learning rates)."""
-    return f"{value:.0e}" if isinstance(value, float) else str(value)
+    """A grid value as a file name part: its shortest exact form (0.0003, 1e-05), so two values never share one."""
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 def default_run(config: dict, grid: Grid, task: str, root: str = "results") -> tuple[dict, list[str]]:
@@ -116,11 +117,26 @@ def job_dir(root: str, grid: Grid, task: str) -> str:
 class Selection:
     """Every grid's jobs (one per grid and task: the grid's values not configured) and points, for the rules."""
 
+    error: str | None = None  # why the config's grids cannot run (Selection.of): `select` stops with it
+
+    @classmethod
+    def of(cls, config: dict, root: str = "results") -> "Selection":
+        """The config's selection, or an empty one that remembers why the grids cannot run: only the `select`
+        target needs them, so only it stops (job_dirs)."""
+        try:
+            return cls(config, root)
+        except SelectionError as err:
+            empty = cls({}, root)
+            empty.error = str(err)
+            return empty
+
     def __init__(self, config: dict, root: str = "results"):
         self.R, self.grids = root, {g.name: g for g in grids(config)}
         self.jobs, self.points = {}, []
         for g in self.grids.values():
             chosen = configured(config, g.setting)
+            if len({label(v) for v in g.values}) != len(g.values):
+                raise SelectionError(f"selection grid {g.name}: a value is listed twice in {list(g.values)}")
             if chosen not in g.values:
                 raise SelectionError(f"selection grid {g.name}: the configured {g.setting} = {chosen} is not one of "
                                      f"its values {list(g.values)}")
@@ -138,6 +154,9 @@ class Selection:
         return [n for n, g in self.grids.items() if (g.run == "probe") == probe]
 
     def job_dirs(self) -> list[str]:
+        if self.error:  # the `select` target asks: one line, then stop (Snakemake would print a traceback)
+            sys.stderr.write(f"{self.error}\n")
+            raise SystemExit(1)
         return [j["dir"] for j in self.jobs.values() if j["runs"]]
 
     def reused(self) -> list[str]:

@@ -15,6 +15,8 @@ def validation_score(path: str, seed: int) -> float:
     """The validation score a point's record holds: a fine-tuning record's final one, a probe point's, or the
     converged base head's in the default's probe record."""
     rec = read_json(path)
+    if "diverged" in rec:  # the training loss stopped being finite: that value ranks last
+        return float("-inf")
     if "final" in rec:
         return float(rec["final"]["validation"][rec["metric"]])
     if "probes" in rec:
@@ -50,7 +52,7 @@ def line(grid: str, frame: pd.DataFrame) -> str:
     verdict = ("agrees" if picked == configured else "DIFFERS") + (f" (tied with {', '.join(f'{v:g}' for v in ties)})"
                                                                    if ties else "")
     tasks = ", ".join(dict.fromkeys(frame["task"]))
-    scores = ", ".join(f"{v:g} {s:.3f}" for v, s in means.items())
+    scores = ", ".join(f"{v:g} {s:.3f}" if s > float("-inf") else f"{v:g} diverged" for v, s in means.items())
     return (f"{grid} ({frame['setting'].iloc[0]}, {frame['model'].iloc[0]} on {tasks}, seed {frame['seed'].iloc[0]}):"
             f" picked {picked:g}, config has {configured:g}: {verdict} (mean validation: {scores})")
 

@@ -180,7 +180,8 @@ def claim_rows(df: pd.DataFrame, sb: dict, cross_units: pd.Series, scale: pd.Dat
         rows.append(claim_row(SPEC["B1a"], f"{model}; {len(tasks)} tasks; {where}",
                               model_task_units(values, "B1a").droplevel("model")))
     models = ", ".join(sb["models"])
-    rows.append(claim_row(SPEC["B1b"], f"{models}; {where}", model_task_units((lead_b - tail_b).dropna(), "B1b")))
+    # a run with a leading but no trailing value is a unit without a value: an error, not a dropped unit
+    rows.append(claim_row(SPEC["B1b"], f"{models}; {where}", model_task_units(lead_b - tail_b, "B1b")))
     energy = energy_units(own, k).set_index(["model", "task", "seed"])["log_gain"]
     rows.append(claim_row(SPEC["B2a"], f"{models}; {where}", model_task_units(energy, "B2a")))
     if len(cross_units):

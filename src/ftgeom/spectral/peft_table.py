@@ -52,9 +52,9 @@ def table(runs: pd.DataFrame, order: list[str]) -> pd.DataFrame:
 
 
 def paired(runs: pd.DataFrame, run: str, other: str) -> pd.Series:
-    """Per (task, seed): score of `run` minus that of `other`."""
-    a = runs[runs["run"] == run].set_index(["task", "seed"])["score"]
-    b = runs[runs["run"] == other].set_index(["task", "seed"])["score"]
+    """Per (model, task, seed): score of `run` minus that of `other`, where both ran that seed."""
+    a = runs[runs["run"] == run].set_index(["model", "task", "seed"])["score"]
+    b = runs[runs["run"] == other].set_index(["model", "task", "seed"])["score"]
     return (a - b).dropna()
 
 
@@ -71,7 +71,9 @@ def claim_rows(runs: pd.DataFrame, sb: dict, config: str) -> list[dict]:
     rows = []
     for other, claim_id in (("full", "B4a"), ("lora", "B4b")):
         if other in set(runs["run"]):
-            rows.append(claim_row(SPEC[claim_id], setting, model_task_units(paired(runs, "spectral", other), claim_id)))
+            units = model_task_units(paired(runs, "spectral", other), claim_id)
+            single = units.index.get_level_values("model").nunique() == 1
+            rows.append(claim_row(SPEC[claim_id], setting, units.droplevel("model") if single else units))
     return rows
 
 
