@@ -9,6 +9,7 @@ from ftgeom.claims import ClaimSpec
 
 MARGIN = 2.0        # points ×100: "does as well" = no worse than this (non-inferiority margin of A6a/b)
 GAP_SIGMAS = 2.0    # a task enters A1 when Full − Freeze exceeds this many standard errors of the difference
+MIN_D = 4           # A3's slope: the paper's range of d (8-32) and the nearest below it, not d = 1 (see A3b)
 TASK_UNIT = "task (a (model, task) pair when the config has several models); its seeds averaged first"
 SHARED_BASIS = "; one random basis (basis seed 0) serves every task and seed: the verdict is conditional on it"
 
@@ -47,9 +48,14 @@ SPECS = (
         "A3", "paper", "Performance grows with the subspace dimension d.",
         "(no sentence states it; appendix Tables 5-6 report BERT MRPC 75.05 / 77.94 / 84.31 and RoBERTa RTE "
         "74.30 / 78.56 / 78.77 at subspace dimension 8 / 16 / 32)",
-        "slope of the test score (×100) on log2 d, intrinsic subspace, every d run (d = 1 included)",
-        "task; the slope fitted per seed, then averaged", 0.0, "greater", "BERT MRPC 75.1/77.9/84.3 at d = 8/16/32",
-        runs=_ablates_d),
+        f"slope of the test score (×100) on log2 d, intrinsic subspace, over the d run from {MIN_D} up (the paper's "
+        f"range is 8-32; d = 1 is A3b)", "task; the slope fitted per seed, then averaged", 0.0, "greater",
+        "BERT MRPC 75.1/77.9/84.3 at d = 8/16/32", runs=_ablates_d),
+    ClaimSpec(
+        "A3b", "exploratory", "Performance grows with d when d = 1 is included.", "",
+        "slope of the test score (×100) on log2 d over every d run, d = 1 included: the raw basis's first direction "
+        "is θ0 itself, so d = 1 only rescales each layer (as Freeze) and a slope that includes it mostly measures that",
+        "task; the slope fitted per seed, then averaged", 0.0, "greater", runs=_ablates_d),
     ClaimSpec(
         "A4a", "paper", "Disabling the outlier dimensions collapses performance while disabling as many random "
         "entries does not.",
@@ -76,10 +82,17 @@ SPECS = (
         f"non-inferiority: the claim holds when the interval lies above −{MARGIN:g}", TASK_UNIT, -MARGIN, "greater",
         "unified 82.48 vs random 70.82 (BERT, Table 2, d = 8)", runs=_transfer),
     ClaimSpec(
-        "A6b", "ours", "A zero-shot unified subspace (without the target's trajectory) does as well as the target's "
-        "own.", "",
-        f"the unified subspace without the target's own trajectory minus the target's own subspace, test points "
-        f"×100; non-inferiority margin −{MARGIN:g} (the paper reports a significant drop: this is our question, "
-        "not its sentence)", TASK_UNIT, -MARGIN, "greater",
-        "zero-shot 76.47 vs unified 82.48 (BERT, Table 2)", runs=_transfer),
+        "A6b", "paper", "The zero-shot unified subspace (without the target's own trajectory) still beats a random one.",
+        "For the zero-shot setting, the model performance decreases significantly, but still outperforms the random "
+        "baseline (Sec. 4.4)",
+        "the unified subspace without the target's own trajectory minus a random subspace of the headline d, test "
+        "points ×100 (ours stacks every other task's trajectory points; the paper one checkpoint per task, d = 7)",
+        TASK_UNIT + SHARED_BASIS, 0.0, "greater", "zero-shot 76.47 vs random 70.82 (BERT, Table 2)",
+        runs=_transfer),
+    ClaimSpec(
+        "A6c", "paper", "Without the target's own trajectory the unified subspace does significantly worse.",
+        "For the zero-shot setting, the model performance decreases significantly, but still outperforms the random "
+        "baseline (Sec. 4.4)",
+        "the target's own subspace minus the unified subspace without the target's trajectory, test points ×100",
+        TASK_UNIT, 0.0, "greater", "unified 82.48 vs zero-shot 76.47 (BERT, Table 2)", runs=_transfer),
 )

@@ -67,8 +67,12 @@ def claim_rows(transfer: pd.DataFrame, uni: pd.DataFrame, config: str) -> list[d
     n_tasks = transfer["target"].nunique()
     rows = [claim_row(SPEC["A5"], f"{models}; {n_tasks} target tasks, {len(transfer)} (ordered pair, seed) runs; "
                       f"{config}", task_units(transfer.rename(columns={"target": "task"}), "gain_vs_random", "A5"))]
-    for run, claim_id in (("unified", "A6a"), ("zeroshot", "A6b")):
-        if run in uni:
-            rows.append(claim_row(SPEC[claim_id], f"{models}; {uni['task'].nunique()} tasks; {config}",
-                                  task_units(uni.assign(difference=uni[run] - uni["own"]), "difference", claim_id)))
+    setting = f"{models}; {uni['task'].nunique()} tasks; {config}"
+    if "unified" in uni:
+        rows.append(claim_row(SPEC["A6a"], setting,
+                              task_units(uni.assign(difference=uni["unified"] - uni["own"]), "difference", "A6a")))
+    if "zeroshot" in uni:
+        for claim_id, diff in (("A6b", uni["zeroshot"] - uni["random"]), ("A6c", uni["own"] - uni["zeroshot"])):
+            rows.append(claim_row(SPEC[claim_id], setting, task_units(uni.assign(difference=diff), "difference",
+                                                                      claim_id)))
     return rows
