@@ -113,4 +113,4 @@ def test_a_section_the_schema_fills_with_empty_defaults_expects_no_row():
                 for e in (INTRINSIC, SPECTRAL, HEAD_PROBE)}
     assert expected["intrinsic"] == {"A1", "A2"}
     assert expected["spectral"] == {"B1a", "B1b", "B2a", "B3a", "B3b", "B4a", "B5a", "B5b"}
-    assert expected["head_probe"] == {"C1", "C2a", "C2b", "C3a", "C3b", "C4", "C6a", "C6b", "C6c"}
+    assert expected["head_probe"] == {"C1", "C2a", "C2b", "C3a", "C3b", "C4a", "C4b", "C6a", "C6b", "C6c"}

@@ -79,19 +79,20 @@ def energy_units(df: pd.DataFrame, k: int) -> pd.DataFrame:
                                                        log_gain=("log_gain", "mean")).reset_index()
 
 
-def rotation_units(df: pd.DataFrame, k: int) -> pd.Series:
-    """SpecLoRA's rotation: log10[(1 − matched |cos|)_lead / (1 − matched |cos|)_tail] of the real update, mean over
-    a run's matrices, per (model, task, seed)."""
-    cut = eligible(df[(df["k"] == k) & (df["source"] == "real") & (df["run"] == "full")], k)
+def rotation_units(df: pd.DataFrame, k: int, source: str = "real") -> pd.Series:
+    """SpecLoRA's rotation: log10[(1 − matched |cos|)_lead / (1 − matched |cos|)_tail] of the real update (or of a
+    null perturbation: `source`), mean over a run's matrices, per (model, task, seed)."""
+    cut = eligible(df[(df["k"] == k) & (df["source"] == source) & (df["run"] == "full")], k)
     wide = cut.pivot_table(index=["model", "task", "seed", "name"], columns="end", values="matched_cos")
     wide = wide[(1 - wide["tail"]) > FLOOR]
     ratio = np.log10(np.maximum(1 - wide["lead"], FLOOR) / (1 - wide["tail"]))
     return ratio.groupby(["model", "task", "seed"]).mean()
 
 
-def amplification_units(df: pd.DataFrame, k: int) -> pd.Series:
-    """Mean relative change of the leading k singular values of the real update, per (model, task, seed)."""
-    cut = eligible(df[(df["k"] == k) & (df["source"] == "real") & (df["end"] == "lead") & (df["run"] == "full")], k)
+def amplification_units(df: pd.DataFrame, k: int, source: str = "real") -> pd.Series:
+    """Mean relative change of the leading k singular values of the real update (or of a null perturbation:
+    `source`), per (model, task, seed)."""
+    cut = eligible(df[(df["k"] == k) & (df["source"] == source) & (df["end"] == "lead") & (df["run"] == "full")], k)
     return cut.groupby(["model", "task", "seed"])["sv_change"].mean()
 
 
@@ -200,6 +201,10 @@ def claim_rows(df: pd.DataFrame, sb: dict, cross_units: pd.Series, scale: pd.Dat
             diff = sel.xs(pretrained[0], level="model") - sel.xs(scratch[0], level="model")
             rows.append(claim_row(SPEC["B3b"], f"{pretrained[0]} minus {scratch[0]}; {setting}",
                                   model_task_units(diff, "B3b")))
-    rows.append(claim_row(SPEC["B5a"], f"{models}; {where}", model_task_units(amplification_units(own, k), "B5a")))
-    rows.append(claim_row(SPEC["B5b"], f"{models}; {where}", model_task_units(rotation_units(own, k), "B5b")))
+    # SpecLoRA's counter-claim against the same null as B1: what a random update with these singular values does
+    source = f"null-{null}"
+    for claim_id, units in (("B5a", amplification_units), ("B5b", rotation_units)):
+        real, random = units(own, k), units(own, k, source)
+        rows.append(claim_row(SPEC[claim_id], f"{models}; {where}", model_task_units(real - random.reindex(real.index),
+                                                                                     claim_id)))
     return rows

@@ -82,10 +82,13 @@ SPECS = (
         "competitive on GLUE at ~0.2 % (abstract)", runs=lambda b: _peft_has(b, "spectral", "lora")),
     ClaimSpec(
         "B5a", "ours", "(SpecLoRA's counter-claim) Fine-tuning amplifies the top singular values.", "",
-        "mean relative change (σ1 − σ0) / σ0 of the top-k singular values", UNIT, 0.0, "greater",
-        "amplified (SpecLoRA, arXiv 2505.23099)"),
+        "mean relative change (σ1 − σ0) / σ0 of the top-k singular values under the real update minus under the "
+        "null (W0 + a random perturbation with the update's singular values; > 0: fine-tuning amplifies them more "
+        "than a random update of its size)", UNIT, 0.0, "greater", "amplified (SpecLoRA, arXiv 2505.23099)"),
     ClaimSpec(
         "B5b", "ours", "(SpecLoRA's counter-claim) Fine-tuning rotates the dominant singular vectors more than the "
-        "tail.", "", "log10[(1 − matched |cos|)_top-k / (1 − matched |cos|)_bottom-k], matched within a window of "
-        "‖ΔW‖₂ in singular value", UNIT, 0.0, "greater", "re-oriented (SpecLoRA, arXiv 2505.23099)"),
+        "tail.", "", "log10[(1 − matched |cos|)_top-k / (1 − matched |cos|)_bottom-k] (matched within a window of "
+        "‖ΔW‖₂ in singular value) of the real update minus that of the same null as B5a (> 0: fine-tuning turns the "
+        "dominant vectors, relative to the tail, more than a random update of its size; B1a asks the same of the "
+        "top-k subspace)", UNIT, 0.0, "greater", "re-oriented (SpecLoRA, arXiv 2505.23099)"),
 )
