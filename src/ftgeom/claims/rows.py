@@ -19,7 +19,7 @@ from ftgeom.errors import OneLineError
 from ftgeom.provenance import atomic_path
 
 __all__ = ["COLUMNS", "LEVEL", "MIN_UNITS", "RESAMPLES", "NO_VERDICT", "POOLED", "UnitError", "claim_row", "counted",
-           "unit_means", "verdict", "write_claims"]
+           "unit_means", "unit_series", "verdict", "write_claims"]
 
 COLUMNS = ("claim_id", "kind", "claim", "measure", "unit", "setting", "effect", "ci_low", "ci_high", "n", "interval",
            "threshold", "direction", "published", "verdict", "robust")
@@ -52,6 +52,14 @@ def verdict(ci_low: float, ci_high: float, threshold: float, direction: str, n: 
 
 def _label(unit) -> str:
     return ", ".join(map(str, unit)) if isinstance(unit, tuple) else str(unit)
+
+
+def unit_series(values: dict, names: list[str]) -> pd.Series:
+    """Values keyed by tuples (e.g. (model, task, seed)) as a Series whose index levels carry these names (also
+    when there are none), ready for unit_means."""
+    index = pd.MultiIndex.from_tuples(list(values), names=names) if values else \
+        pd.MultiIndex.from_arrays([[]] * len(names), names=names)
+    return pd.Series(list(values.values()), index=index, dtype=np.float64)
 
 
 def unit_means(values: pd.Series, levels, claim_id: str = "") -> pd.Series:

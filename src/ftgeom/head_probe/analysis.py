@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from ftgeom.claims import claim_row, unit_means
+from ftgeom.claims import claim_row, unit_means, unit_series
 from ftgeom.head_probe.claim_specs import SPECS
 from ftgeom.head_probe.probe import CONVERGED, EARLY
 from ftgeom.provenance import read_json
@@ -178,9 +178,7 @@ def _intermediate_gain(units: pd.DataFrame, end: str) -> pd.Series:
         if tau.empty or "0" not in score or CONVERGED not in score:
             continue
         out[(model, task, seed)] = score[tau.iloc[0]] - score[end]
-    index = pd.MultiIndex.from_tuples(list(out), names=KEYS) if out else pd.MultiIndex.from_arrays([[]] * 3,
-                                                                                                     names=KEYS)
-    return pd.Series(list(out.values()), index=index, dtype=float)
+    return unit_series(out, KEYS)
 
 
 def _smoothing_rows(runs: pd.DataFrame, setting: str) -> list[dict]:

@@ -87,10 +87,11 @@ def default_run(config: dict, grid: Grid, task: str, root: str = "results") -> t
             if found is not None:
                 return found
     raise SelectionError(f"selection grid {grid.name}: no stage makes a '{grid.run}' run of {grid.model} on {task} "
-                   f"(seed {grid.seed})")
+                         f"(seed {grid.seed})")
 
 
-def grid_runs(config: dict, grid: Grid, task: str, root: str = "results") -> tuple[list[dict], list[str], str]:
+def grid_runs(config: dict, grid: Grid, task: str,
+              root: str = "results") -> tuple[list[dict], list[str], tuple[str, str]]:
     """(the runs to make, the inputs they need, the default's record of the configured value and what makes it: the
     record itself, or the folder of the job it lies in)."""
     chosen = configured(config, grid.setting)
@@ -106,12 +107,12 @@ def grid_runs(config: dict, grid: Grid, task: str, root: str = "results") -> tup
     return runs, inputs, (reused["out"], reused.get("producer", reused["out"]))
 
 
-def point_path(root: str, grid: Grid, task: str, value) -> str:
-    return f"{root}/selection/{grid.name}/{grid.model}/{task}/{label(value)}.json"
-
-
 def job_dir(root: str, grid: Grid, task: str) -> str:
     return f"{root}/selection/{grid.name}/{grid.model}/{task}"
+
+
+def point_path(root: str, grid: Grid, task: str, value) -> str:
+    return f"{job_dir(root, grid, task)}/{label(value)}.json"
 
 
 class Selection:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ftgeom.claims import claim_row, unit_means
+from ftgeom.claims import claim_row, unit_means, unit_series
 from ftgeom.spectral.claim_specs import SPECS
 
 SPEC = {s.claim_id: s for s in SPECS}
@@ -126,7 +126,7 @@ def scale_units(scale: pd.DataFrame, group: int) -> pd.Series:
     for (task, seed), part in sel.groupby(["task", "seed"]):
         if part["examples"].nunique() >= 2:
             out[(task, seed)] = float(np.polyfit(np.log10(part["examples"]), part["log_ratio"], 1)[0])
-    return pd.Series(out, dtype=float)
+    return unit_series(out, ["task", "seed"])
 
 
 def foundation(df: pd.DataFrame, sb: dict) -> pd.DataFrame:
@@ -139,12 +139,6 @@ def model_task_units(values: pd.Series, claim_id: str) -> pd.Series:
     """Values per (model, task, seed) (or per (task, seed)) averaged into one per (model, task) (or task)."""
     levels = [n for n in ("model", "task") if n in values.index.names]
     return unit_means(values, levels, claim_id)
-
-
-def _named(values: pd.Series, names: list[str]) -> pd.Series:
-    index = pd.MultiIndex.from_tuples(list(values.index), names=names) if len(values) else \
-        pd.MultiIndex.from_arrays([[]] * len(names), names=names)
-    return pd.Series(values.to_numpy(dtype=float), index=index)
 
 
 def pair_groups(units: pd.Series) -> pd.Series:
@@ -192,8 +186,7 @@ def claim_rows(df: pd.DataFrame, sb: dict, cross_units: pd.Series, scale: pd.Dat
         pretrained = [m for m in group["models"] if group["examples"][m] > 0]
         setting = f"{', '.join(group['models'])}; {', '.join(group['tasks'])}; k = {k}; {config}"
         if len(pretrained) >= 2:
-            rows.append(claim_row(SPEC["B3a"], setting, model_task_units(_named(scale_units(scale, g), ["task", "seed"]),
-                                                                       "B3a")))
+            rows.append(claim_row(SPEC["B3a"], setting, model_task_units(scale_units(scale, g), "B3a")))
             continue
         sel = scale[scale["group"] == g].set_index(["task", "seed", "model"])["log_ratio"]
         scratch = [m for m in group["models"] if group["examples"][m] == 0]

@@ -17,15 +17,20 @@ from ftgeom import runtime
 from ftgeom.runtime import run_stage
 
 
-def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def parser(doc: str) -> argparse.ArgumentParser:
+    """The arguments of a job that trains runs on one (model, task) (this stage, and select_runs)."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", required=True, help="the runs as JSON (see rules/finetune.smk)")
     ap.add_argument("--ops", default=os.environ.get("FTGEOM_OPS", "{}"), help="operational settings as JSON")
     ap.add_argument("--data", required=True, type=Path, help="encoded text task, or prepared image task")
     ap.add_argument("--model", required=True, type=Path)
     ap.add_argument("--state-dir", required=True, type=Path)
     ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args(argv)
+    return ap
+
+
+def main(argv=None) -> None:
+    args = parser(__doc__).parse_args(argv)
     runs = json.loads(args.runs)
     runtime.setup(args.threads, runs[0]["spec"]["seed"])
     from ftgeom.registry import extensions

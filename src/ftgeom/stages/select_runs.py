@@ -7,24 +7,16 @@ the summary ranks it last. Each point resumes from --state-dir/<name>/.
 """
 from __future__ import annotations
 
-import argparse
 import json
-import os
 from pathlib import Path
 
 from ftgeom import runtime
 from ftgeom.runtime import run_stage
+from ftgeom.stages.finetune import parser
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs", required=True, help="the grid points as JSON")
-    ap.add_argument("--ops", default=os.environ.get("FTGEOM_OPS", "{}"), help="operational settings as JSON")
-    ap.add_argument("--data", required=True, type=Path)
-    ap.add_argument("--model", required=True, type=Path)
-    ap.add_argument("--state-dir", required=True, type=Path)
-    ap.add_argument("--threads", type=int, default=1)
-    args = ap.parse_args(argv)
+    args = parser(__doc__).parse_args(argv)
     runs = json.loads(args.runs)
     runtime.setup(args.threads, runs[0]["spec"]["seed"])
     from ftgeom.provenance import stamp, write_json
