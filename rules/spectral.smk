@@ -81,7 +81,7 @@ rule spectral_stability:
         runtime=res("finetune", "runtime"),
     params:
         runs=lambda w: json_arg(SW.stability_runs(w.model, w.task)),
-        settings=lambda w: json_arg({k: v for k, v in SB.items() if k not in ("peft", "scale", "unrelated")}),
+        settings=lambda w: json_arg(SW.stability_settings(w.task)),
     shell:
         "python -m ftgeom.spectral.stages.stability --runs {params.runs} --settings {params.settings}"
         " --out {output} --threads {threads} > {log} 2>&1"

@@ -111,6 +111,6 @@ def test_a_section_the_schema_fills_with_empty_defaults_expects_no_row():
     validate(cfg, str(REPO / "config" / "schema.yaml"))
     expected = {e.name: {s.claim_id for s in e.claim_specs() if s.runs(cfg[e.name])}
                 for e in (INTRINSIC, SPECTRAL, HEAD_PROBE)}
-    assert expected["intrinsic"] == {"A1", "A2"}
-    assert expected["spectral"] == {"B1a", "B1b", "B2a", "B3a", "B3b", "B4a", "B5a", "B5b"}
+    assert expected["intrinsic"] == {"A1b", "A2"}  # A1a needs d = 32 among the ablation's dimensions
+    assert expected["spectral"] == {"B1a", "B1b", "B1c", "B2a", "B2c", "B3a", "B3b", "B4a", "B5a", "B5b"}
     assert expected["head_probe"] == {"C1", "C2a", "C2b", "C3a", "C3b", "C4a", "C4b", "C6a", "C6b", "C6c"}

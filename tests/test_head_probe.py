@@ -169,3 +169,30 @@ def test_plan_lists_variants_on_their_seeds():
     assert finetune_runs(s, 0) == [("base", 4), ("base", "converged"), ("smooth", "converged"),
                                    ("mlp", "converged"), ("early", "early")]
     assert finetune_runs(s, 2) == [("base", 4), ("base", "converged")]
+    per_model = settings_for({**hp, "converged_epochs": {"m": 40, "n": 7}}, "m")
+    assert per_model["converged_epochs"] == 40
+
+
+def test_trend_rows_read_every_fine_tuning_epoch_and_count_the_row_over_all_units():
+    import pandas as pd
+
+    from ftgeom.claims import counted
+    from ftgeom.head_probe.analysis import _over_epochs, _settings, _spearman, epoch_measures
+
+    keys = {"model": "m", "task": "t", "seed": 0, "variant": "base"}
+    taus, energy = ["0", "4", "converged"], [0.9, 0.5, 0.1]
+    runs = pd.DataFrame([{**keys, "tau": t, "energy": e} for t, e in zip(taus, energy)])
+    # epoch 1: distance grows with energy; epoch 2: it falls; epoch 0 (z0 against itself) is not a trend
+    distance = {0: [0, 0, 0], 1: [3.0, 2.0, 1.0], 2: [1.0, 2.0, 3.0]}
+    epochs = pd.DataFrame([{**keys, "tau": t, "epoch": ep, "distance_mean": distance[ep][i], "cosine_mean": 0.9,
+                            "dot_mean": 1.0, "norm_mean": 1.0} for ep in distance for i, t in enumerate(taus)])
+    per_epoch = epoch_measures(runs, epochs)
+    assert sorted(per_epoch["epoch"].unique()) == [1, 2] and per_epoch["cosine_distance"].round(6).eq(0.1).all()
+    trend = _over_epochs(per_epoch, lambda g: _spearman(g["energy"], g["distance"]))
+    assert trend[("m", "t", 0)] == pytest.approx(0.0)  # +1 after epoch 1, −1 after epoch 2
+    both = pd.DataFrame([{"backbone": b, "model": m, "task": "t"} for b, m in (("vision", "v"), ("language", "l"))])
+    labels = [label for label, _ in _settings(both)]
+    assert labels == ["all backbones: l on t; v on t", "part, vision: v on t", "part, language: l on t"]
+    claims = pd.DataFrame({"kind": "paper", "setting": labels})
+    assert counted(claims).tolist() == [True, False, False]
+    assert [label for label, _ in _settings(both[both["model"] == "v"])] == ["vision: v on t"]

@@ -200,3 +200,69 @@ def test_plan_pairs_transfer_and_leaves_the_target_out_of_its_zero_shot_subspace
     names = subspaces(ia, "m")
     assert {"a-raw", "b-raw", "c-raw", "a-centred", "unified-raw", "unified-minus-a-raw", "a-long-raw",
             "a-long-updates"} <= set(names)
+
+
+def test_random_runs_draw_their_own_basis_unless_one_seed_is_fixed():
+    from ftgeom.intrinsic.plan import jobs
+
+    ia = {"models": {"m": ["a"]}, "d": 8, "variant": "raw", "scaled": False, "seeds": [1, 2, 3],
+          "lr": {"intrinsic": 0.03, "random": 1.0}, "init_scale": 0.0, "copies": 16, "form": "mean",
+          "basis_seed": "run"}
+    assert [m["options"]["basis_seed"] for m in jobs(ia, "m", "a")["random"]] == [1, 2, 3]
+    assert [m["options"]["basis_seed"] for m in jobs({**ia, "basis_seed": 7}, "m", "a")["random"]] == [7, 7, 7]
+    assert all("basis_seed" not in m["options"] for m in jobs(ia, "m", "a")["intrinsic"])
+
+
+def test_transfer_sources_are_the_next_tasks_cyclically_and_each_task_is_a_source_as_often():
+    from collections import Counter
+
+    from ftgeom.intrinsic.plan import transfer_sources
+
+    tasks = ["a", "b", "c", "d"]
+    assert transfer_sources(tasks, "c", 2) == ["d", "a"]
+    assert transfer_sources(tasks, "a", None) == ["b", "c", "d"]
+    assert Counter(s for t in tasks for s in transfer_sources(tasks, t, 2)) == {t: 2 for t in tasks}
+
+
+def test_matched_random_positions_keep_each_tensors_count_and_theta0_bins():
+    from ftgeom.methods.zeroed import BINS, matched_positions
+
+    gen = torch.Generator().manual_seed(3)
+    sizes = [5000, 64, 3000]
+    theta0 = torch.randn(sum(sizes), generator=gen) * torch.tensor([1.0] * 5000 + [5.0] * 64 + [0.1] * 3000)
+    # outliers planted among the largest |θ0| of the first tensor, and half of the small second tensor
+    first = torch.topk(theta0[:5000].abs(), 40).indices
+    outliers = torch.cat([first, torch.arange(5000, 5032)]).sort().values
+    chosen = matched_positions(outliers, theta0, sizes, draw=1, layer=0)
+    assert len(chosen) == len(outliers) and not set(chosen.tolist()) & set(outliers.tolist())
+    assert torch.equal(chosen, matched_positions(outliers, theta0, sizes, draw=1, layer=0))
+    assert not torch.equal(chosen, matched_positions(outliers, theta0, sizes, draw=2, layer=0))
+    assert ((chosen < 5000).sum(), ((chosen >= 5000) & (chosen < 5064)).sum(), (chosen >= 5064).sum()) == (40, 32, 0)
+    mag = theta0[:5000].abs()
+    edges = torch.quantile(mag, torch.linspace(0, 1, BINS + 1)[1:-1])
+    top_bin = torch.bucketize(mag[chosen[chosen < 5000]], edges)
+    assert (top_bin == BINS - 1).all(), "the random positions sit in the outliers' |θ0| decile"
+    # a bin with too few other positions is topped up from the rest of its tensor
+    crowded = matched_positions(torch.arange(5000, 5060), theta0, sizes, draw=1, layer=0)
+    assert len(crowded) == 4 and ((crowded >= 5060) & (crowded < 5064)).all()
+
+
+def test_a1_counts_tasks_by_their_validation_gap_not_the_test_gap():
+    import pandas as pd
+
+    from ftgeom.intrinsic.analysis import gaps, recovered
+
+    rows = []
+    for seed, jitter in enumerate((-0.3, 0.0, 0.3)):
+        for task, (val_gap, test_gap) in {"kept": (10.0, 8.0), "dropped": (0.0, 8.0)}.items():
+            rows += [{"model": "m", "task": task, "run": "full", "seed": seed, "score": 70 + test_gap + jitter,
+                      "validation": 70 + val_gap + jitter},
+                     {"model": "m", "task": task, "run": "frozen", "seed": seed, "score": 70 - jitter,
+                      "validation": 70 - jitter},
+                     {"model": "m", "task": task, "run": "intrinsic", "seed": seed + 10, "score": 76.0,
+                      "validation": 75.0}]
+    runs = pd.DataFrame(rows)
+    g = gaps(runs).set_index("task")
+    assert g.loc["kept", "counted"] and not g.loc["dropped", "counted"]
+    rec = recovered(runs, "intrinsic")
+    assert set(rec["task"]) == {"kept"} and rec["recovered"].round(6).eq(0.75).all()

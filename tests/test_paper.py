@@ -124,7 +124,8 @@ def test_findings_and_macros_are_generated_from_the_rows(tmp_path):
     assert "\\stageCtrue" in flags and "\\stageAfalse" in flags
     settings = macros.settings(yaml.safe_load((REPO / "config" / "default.yaml").read_text()), "default", PAPERS)
     defined = macros.define(settings)
-    assert "\\newcommand{\\ftSeeds}{3}" in defined and "\\newcommand{\\ftHeadProbeConvergedEpochs}{100}" in defined
+    assert "\\newcommand{\\ftSeeds}{3}" in defined
+    assert "\\newcommand{\\ftHeadProbeConvergedEpochs}{lite0: 100; minilm: 1000}" in defined
     assert "\\newcommand{\\ftResamples}{10,000}" in defined and "\\newcommand{\\ftCiLevel}{95\\%}" in defined
 
 
@@ -241,3 +242,26 @@ def test_numbers_in_claims_csv_and_tables_agree(tmp_path):
     from ftgeom.paper.verdicts import number
 
     assert number(0.123456789) == "0.123" and number(-2.4e-5) == "-2.40e-05" and number(np.nan) == "--"
+
+
+def test_scale_notes_stand_beside_the_counted_rows_that_do_not_reproduce():
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from ftgeom.paper.specs import scale_notes
+
+    spec = ClaimSpec("A9", "paper", "a claim", "a quote", "m", "task", scale="Likely: 32 steps & 500 examples.")
+    entry = SimpleNamespace(claim_specs=lambda: (spec, replace(spec, claim_id="A8")))
+    claims = pd.DataFrame({"claim_id": ["A9", "A9", "A9", "A8"], "kind": "paper",
+                           "setting": ["x", "part, vision: y", "z", "x"],
+                           "verdict": ["inconclusive", "not reproduced", "not reproduced", "reproduced"]})
+    text = scale_notes(claims, [entry])
+    assert "\\textbf{A9} (inconclusive (1), not reproduced (1)): Likely: 32 steps \\& 500 examples." in text
+    assert "A8" not in text
+    assert scale_notes(claims.assign(verdict="reproduced"), [entry]).startswith("%")
+
+
+def test_every_paper_claim_says_whether_scale_may_decide_it():
+    for entry in PAPERS:
+        for spec in entry.claim_specs():
+            assert spec.kind != "paper" or spec.scale.strip(), f"{spec.claim_id}: no scale note"

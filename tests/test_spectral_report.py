@@ -72,3 +72,44 @@ def test_cross_task_overlaps_against_seed_pairs():
     b_seeds = pairs[(pairs["kind"] == "seed pair") & (pairs["task_a"] == "b")]["overlap"].item()
     assert units[("bert", "a~b", 1)] == pytest.approx(1 / np.mean([1.0, b_seeds]))
     assert units[("bert", "a~b", 0)] < units[("bert", "a~b", 1)]
+
+
+def test_b2b_units_are_tasks_each_the_mean_of_its_pairs():
+    units = pd.Series({("m", "a~x", 0): 1.0, ("m", "a~x", 1): 0.8, ("m", "b~x", 0): 0.4, ("m", "b~y", 0): 0.6,
+                       ("v", "p~q", 0): 0.5})
+    shares = analysis.task_shares(units)
+    assert shares[("m", "a")] == pytest.approx(0.9) and shares[("m", "x")] == pytest.approx((1.0 + 0.8 + 0.4) / 3)
+    assert shares[("m", "b")] == pytest.approx(0.5) and shares[("v", "p")] == shares[("v", "q")] == 0.5
+    with pytest.raises(ValueError, match="B2b"):
+        analysis.task_shares(units.replace(0.4, np.nan))
+
+
+def test_twin_differences_pair_the_most_pretrained_model_with_its_random_twin_by_task_and_seed():
+    sb = {"scale": [{"models": ["v-scratch", "v-small", "v"], "tasks": ["a", "b"], "seeds": [0, 1],
+                     "examples": {"v-scratch": 0, "v-small": 10, "v": 1000}},
+                    {"models": ["t-scratch", "t"], "tasks": ["c"], "seeds": [0], "examples": {"t-scratch": 0, "t": 5}}]}
+    values = {(m, t, s): base + s for m, base in (("v", 3.0), ("v-small", 9.0), ("v-scratch", 1.0), ("t", 2.0),
+                                                   ("t-scratch", 2.5)) for t in "abc" for s in (0, 1)}
+    units, pairs = analysis.twin_units(pd.Series(values), sb, "B3b")
+    assert pairs == ["v minus v-scratch", "t minus t-scratch"]
+    assert units.to_dict() == {("v", "a"): 2.0, ("v", "b"): 2.0, ("t", "c"): -0.5}
+    with pytest.raises(ValueError, match="B3b"):  # a missing run is an error naming the unit, not a dropped unit
+        analysis.twin_units(pd.Series(values).drop(("t-scratch", "c", 0)), sb, "B3b")
+
+
+def test_absolute_stability_is_the_real_top_k_one_minus_overlap_of_eligible_matrices():
+    df = pd.DataFrame(_rows(0.02, 0.5) + _rows(0.04, 0.5, seed=1) + _rows(0.9, 0.9, m=8))
+    units = analysis.stability_units(df, 4)
+    assert units.to_dict() == {("bert", "a", 0): 0.02, ("bert", "a", 1): 0.04}
+
+
+def test_stability_jobs_read_only_what_changes_their_numbers():
+    sb = {"models": {"bert": ["a", "b"]}, "ks": [1, 4], "claim_k": 4, "cross_k": 4, "nulls": ["spectrum"],
+          "trajectory_points": [0, 3], "trajectory_tasks": ["a"], "unrelated": {"bert": [["a", "b"]]},
+          "verdict_null": "spectrum"}
+    more = {**sb, "models": {"bert": ["a", "b", "c"]}, "unrelated": {"bert": [["a", "b"], ["a", "c"]]},
+            "verdict_null": "frobenius"}
+    settings = [plan.stability_settings(s, task) for s in (sb, more) for task in ("a", "b")]
+    assert settings[0] == settings[2] and settings[1] == settings[3]
+    assert settings[0]["trajectory_tasks"] == ["a"] and settings[1]["trajectory_tasks"] == []
+    assert plan.stability_settings({**sb, "ks": [1, 4, 16]}, "a") != settings[0]

@@ -54,6 +54,8 @@ def test_head_probe_config_errors_are_named(tmp_path):
     _fails_fast_naming(tmp_path, lambda c: c["head_probe"].update(taus=[1, 4, "converged"]), "head_probe.taus",
                        "must include 0")
     _fails_fast_naming(tmp_path, lambda c: c["head_probe"].update(seeds=[0, 9]), "head_probe.seeds[1]")
+    _fails_fast_naming(tmp_path, lambda c: c["head_probe"].update(converged_epochs={"nobody": 5}),
+                       "head_probe.converged_epochs", "no converged epochs for model")
 
 
 def test_intrinsic_config_errors_are_named(tmp_path):

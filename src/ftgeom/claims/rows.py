@@ -18,7 +18,7 @@ from ftgeom.claims.spec import ClaimSpec
 from ftgeom.errors import OneLineError
 from ftgeom.provenance import atomic_path
 
-__all__ = ["COLUMNS", "LEVEL", "MIN_UNITS", "RESAMPLES", "NO_VERDICT", "POOLED", "UnitError", "claim_row", "counted",
+__all__ = ["COLUMNS", "LEVEL", "MIN_UNITS", "RESAMPLES", "NO_VERDICT", "REPEATS", "UnitError", "claim_row", "counted",
            "unit_means", "unit_series", "verdict", "write_claims"]
 
 COLUMNS = ("claim_id", "kind", "claim", "measure", "unit", "setting", "effect", "ci_low", "ci_high", "n", "interval",
@@ -26,7 +26,9 @@ COLUMNS = ("claim_id", "kind", "claim", "measure", "unit", "setting", "effect", 
 MIN_UNITS = 5
 NO_VERDICT = "—"        # a check row's verdict
 LABELS = {"t": "t", "bca": "BCa"}
-POOLED = "pooled"       # a setting that starts with this repeats per-setting rows: shown, never counted
+# A setting that starts with one of these repeats units of another row of its claim (the pooled union of several
+# rows, or one part of a counted row): shown, never counted.
+REPEATS = ("pooled", "part")
 
 
 class UnitError(ValueError, OneLineError):
@@ -112,8 +114,8 @@ def claim_row(spec: ClaimSpec, setting: str, units: pd.Series) -> dict:
 
 
 def counted(claims: pd.DataFrame) -> pd.Series:
-    """The rows the totals count: `paper` rows, once per setting (pooled rows repeat them)."""
-    return (claims["kind"] == "paper") & ~claims["setting"].astype(str).str.startswith(POOLED)
+    """The rows the totals count: `paper` rows, once per setting (pooled rows and parts repeat their units)."""
+    return (claims["kind"] == "paper") & ~claims["setting"].astype(str).str.startswith(REPEATS)
 
 
 def write_claims(rows: list[dict], path: str | Path) -> pd.DataFrame:

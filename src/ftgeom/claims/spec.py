@@ -35,6 +35,9 @@ class ClaimSpec:
     threshold: float = 0.0   # the bar; for non-inferiority, the margin
     direction: str = "greater"
     published: str = ""      # the paper's figure for the same measure at a comparable setting
+    # paper rows: whether the default's scale is a likely reason should the row not reproduce, and what the
+    # paper-scale config (config/paper.yaml) would test instead; the paper prints it beside such rows
+    scale: str = ""
     # Whether the config runs what this row needs (the paper's config section in, a bool out): a spec the config
     # does not run expects no row; the paper's spec table still prints it.
     runs: Callable[[dict], bool] = _always

@@ -1,9 +1,9 @@
 """Paper C's tidy tables and claim rows, from the probe records, the fine-tuning records and the simulation.
 
-Units of every interval: (model, task, seed) — one probing and fine-tuning sweep over τ per seed — or the
-simulation's problem seeds. Per-unit statistics are rank correlations (Spearman) over the τ sweep and, for the
-"first rise, then fall" claims, the interior-peak margin: how far the highest interior point of the measure (ordered
-by energy) rises above both ends, divided by the measure's mean. It is positive only for an interior maximum; a
+Units of every interval: (model, task), the per-sweep statistics of its seeds (one probing and fine-tuning sweep
+over τ per seed) averaged first, or the simulation's problem seeds. Per-sweep statistics are rank correlations
+(Spearman) over the τ sweep and, for the "first rise, then fall" claims, the interior-peak margin: how far the
+highest interior point of the measure (ordered by energy) rises above both ends, divided by the measure's mean. It is positive only for an interior maximum; a
 quadratic's curvature would not do, since a concave but monotone curve also has negative curvature.
 """
 from __future__ import annotations
@@ -119,13 +119,15 @@ def _per_unit(frame: pd.DataFrame, fn) -> pd.Series:
 
 
 def _settings(runs: pd.DataFrame):
-    """(label, subset) per backbone and pooled."""
-    out = []
-    for backbone, sub in runs.groupby("backbone", sort=False):
-        models = ", ".join(sorted(sub["model"].unique()))
-        out.append((f"{backbone}: {models} on {', '.join(sorted(sub['task'].unique()))}", sub))
-    if runs["backbone"].nunique() > 1:
-        out.append(("pooled: all backbones and tasks", runs))
+    """(label, subset): every (model, task) together, the counted row (its units are independent: a task's seeds
+    are averaged inside it); with several backbones, each backbone apart as a part that is shown, not counted."""
+    def describe(sub):
+        return "; ".join(f"{m} on {', '.join(sorted(s['task'].unique()))}" for m, s in sub.groupby("model"))
+    backbones = list(runs["backbone"].unique())
+    if len(backbones) == 1:
+        return [(f"{backbones[0]}: {describe(runs)}", runs)]
+    out = [(f"all backbones: {describe(runs)}", runs)]
+    out += [(f"part, {b}: {describe(sub)}", sub) for b, sub in runs.groupby("backbone", sort=False)]
     return out
 
 
@@ -134,26 +136,57 @@ def _units(values, claim_id: str) -> pd.Series:
     return unit_means(pd.Series(values, dtype=float), ["model", "task"], claim_id)
 
 
-def claim_rows(runs: pd.DataFrame, curves: pd.DataFrame, taus: list, linear: pd.DataFrame, config: str) -> list[dict]:
+def epoch_measures(runs: pd.DataFrame, epochs: pd.DataFrame) -> pd.DataFrame:
+    """The feature measures of every base run after each fine-tuning epoch (held-out means), with the run's start
+    energy: the authors record them on the held-out split during fine-tuning, so the trend is read at every epoch,
+    not only at the last."""
+    keys = [*KEYS, "variant", "tau"]
+    after = epochs[epochs["epoch"] >= 1].rename(columns={f"{m}_mean": m for m in ("distance", "dot", "norm")})
+    after = after.assign(cosine_distance=1 - after["cosine_mean"])
+    return after[[*keys, "epoch", "distance", "cosine_distance", "dot", "norm"]].merge(
+        runs[[*keys, "energy"]], on=keys, how="inner")
+
+
+def _over_epochs(frame: pd.DataFrame, fn) -> pd.Series:
+    """A per-sweep statistic computed at each fine-tuning epoch over the τ grid, then averaged over the epochs."""
+    return frame.groupby([*KEYS, "epoch"]).apply(fn, include_groups=False).groupby(KEYS).mean()
+
+
+def _probe_grid(curves: pd.DataFrame, units: pd.DataFrame, taus: list) -> pd.DataFrame:
+    """The probing curve's points at one model's τ grid (its own converged epochs)."""
+    keys = set(map(tuple, units[KEYS].values))
+    c = curves[curves["variant"] == "base"]
+    c = c[[k in keys for k in map(tuple, c[KEYS].values)]]
+    conv = units.loc[units["tau"] == CONVERGED, "tau_epochs"]
+    return c[c["epoch"].isin([_tau_epochs(t, int(conv.max()) if len(conv) else 0) for t in taus])]
+
+
+def claim_rows(runs: pd.DataFrame, curves: pd.DataFrame, taus: dict | list, linear: pd.DataFrame, config: str,
+               epochs: pd.DataFrame | None = None) -> list[dict]:
+    """`taus`: the τ grid, one list or one per model; `epochs`: the per-epoch feature measures (load_runs' second
+    frame; without it the trend rows read the last epoch only)."""
     rows = []
     base = runs[runs["variant"] == "base"]
-    grid = {str(t) for t in taus}
+    grids = taus if isinstance(taus, dict) else {m: taus for m in base["model"].unique()}
+    in_grid = [str(t) in {str(x) for x in grids.get(m, [])} for m, t in zip(base["model"], base["tau"])]
+    base = base[in_grid]
+    per_epoch = epoch_measures(base, epochs) if epochs is not None and len(epochs) else None
     for label, sub in _settings(base):
         setting = f"{label} ({config})"
-        units = sub[sub["tau"].isin(grid)]
-        keys = set(map(tuple, units[KEYS].values))
-        c = curves[(curves["variant"] == "base")]
-        c = c[[k in keys for k in map(tuple, c[KEYS].values)]]
-        conv = int(units.loc[units["tau"] == CONVERGED, "tau_epochs"].max()) if (units["tau"] == CONVERGED).any() else 0
-        probe_grid = c[c["epoch"].isin([_tau_epochs(t, conv) for t in taus])]
+        units = sub
+        probe_grid = pd.concat([_probe_grid(curves, units[units["model"] == m], grids[m])
+                                for m in units["model"].unique()])
         rows.append(claim_row(SPEC["C1"], setting,
                               _units(_per_unit(probe_grid, lambda g: _spearman(g["epoch"], g["energy"])), "C1")))
+        trend = units if per_epoch is None else per_epoch[per_epoch["model"].isin(units["model"].unique()) &
+                                                          per_epoch["task"].isin(units["task"].unique())]
+        stat = _per_unit if per_epoch is None else _over_epochs
         for measure, claim_id in (("distance", "C2a"), ("cosine_distance", "C2b")):
             rows.append(claim_row(SPEC[claim_id], setting, _units(
-                _per_unit(units, lambda g, m=measure: _spearman(g["energy"], g[m])), claim_id)))
+                stat(trend, lambda g, m=measure: _spearman(g["energy"], g[m])), claim_id)))
         for measure, claim_id in (("dot", "C3a"), ("norm", "C3b")):
             rows.append(claim_row(SPEC[claim_id], setting, _units(
-                _per_unit(units, lambda g, m=measure: interior_peak(g["energy"], g[m])), claim_id)))
+                stat(trend, lambda g, m=measure: interior_peak(g["energy"], g[m])), claim_id)))
         for claim_id, end in (("C4a", "0"), ("C4b", CONVERGED)):  # each end on its own, not the better of the two
             rows.append(claim_row(SPEC[claim_id], setting, _units(_intermediate_gain(units, end), claim_id)))
         rows += _smoothing_rows(runs[runs["backbone"].isin(sub["backbone"].unique())], setting)
@@ -186,9 +219,9 @@ def _smoothing_rows(runs: pd.DataFrame, setting: str) -> list[dict]:
     if ("energy", "smooth") not in pivot.columns:
         return []
     both = pivot.dropna(subset=[("energy", "smooth"), ("energy", "base")])
-    return [
-        claim_row(SPEC["C5a"], setting, _units(both["energy", "smooth"] - both["energy", "base"], "C5a")),
-        claim_row(SPEC["C5b"], setting, _units(both["test", "smooth"] - both["test", "base"], "C5b")),
+    return [  # the principle (smoothing helps) first, its mechanism (a higher start energy) second
+        claim_row(SPEC["C5a"], setting, _units(both["test", "smooth"] - both["test", "base"], "C5a")),
+        claim_row(SPEC["C5b"], setting, _units(both["energy", "smooth"] - both["energy", "base"], "C5b")),
     ]
 
 

@@ -21,7 +21,7 @@ def _check_head_probe(config: dict) -> None:
     for i, seed in enumerate(hp.get("variant_seeds", [])):
         if seed not in hp.get("seeds", ft["seeds"]):
             raise ConfigError(f"config error: head_probe.variant_seeds[{i}]: seed {seed} is not in head_probe.seeds")
-    for key in ("taus", "lr", "variants"):
+    for key in ("taus", "lr", "variants", "converged_epochs"):
         if isinstance(hp.get(key), dict):
             for model in hp[key]:
                 if model not in hp["models"]:
@@ -34,9 +34,10 @@ def _check_head_probe(config: dict) -> None:
             raise ConfigError(f"config error: {where}: no τ grid for model '{model}'")
         if 0 not in grid or "converged" not in grid:
             raise ConfigError(f"config error: {where}: must include 0 and 'converged'")
-    if isinstance(hp.get("lr"), dict) and set(hp["models"]) - set(hp["lr"]):
-        missing = sorted(set(hp["models"]) - set(hp["lr"]))[0]
-        raise ConfigError(f"config error: head_probe.lr: no learning rate for model '{missing}'")
+    for key, what in (("lr", "learning rate"), ("converged_epochs", "converged epochs")):
+        if isinstance(hp.get(key), dict) and set(hp["models"]) - set(hp[key]):
+            missing = sorted(set(hp["models"]) - set(hp[key]))[0]
+            raise ConfigError(f"config error: head_probe.{key}: no {what} for model '{missing}'")
 
 
 

@@ -18,7 +18,8 @@ def macro_settings(hp: dict) -> dict:
         "seeds": len(hp["seeds"]),
         "variant seeds": len(hp.get("variant_seeds", hp["seeds"])),
         "taus": "; ".join(f"{m}: {listing(t)}" for m, t in taus.items()),
-        "converged epochs": hp["converged_epochs"],
+        "converged epochs": ("; ".join(f"{m}: {e}" for m, e in hp["converged_epochs"].items())
+                             if isinstance(hp["converged_epochs"], dict) else hp["converged_epochs"]),
         "label smoothing": hp.get("label_smoothing", 0.1),
         "models": listing(f"{m} ({listing(t)})" for m, t in hp["models"].items()),
         "linear problems": hp.get("linear_model", {}).get("seeds", "--"),

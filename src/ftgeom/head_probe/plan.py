@@ -7,7 +7,8 @@ Variants (the paper's principles), each a probing recipe and the τ values fine-
 - early: the base probe stopped at its best validation epoch.
 Variants run on `variant_seeds` only (a subset of the seeds): they are compared with the base runs of those seeds.
 
-`settings_for(hp, model)` resolves the config section for one model (per-model τ grids and learning rates).
+`settings_for(hp, model)` resolves the config section for one model (per-model τ grids, converged epochs and
+learning rates).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def settings_for(hp: dict, model: str) -> dict:
     seeds = list(hp["seeds"])
     return {"seeds": seeds, "variant_seeds": [s for s in hp.get("variant_seeds", seeds) if s in seeds],
             "taus": list(_per_model(hp["taus"], model)), "lr": _per_model(hp["lr"], model),
-            "converged_epochs": hp["converged_epochs"], "label_smoothing": hp["label_smoothing"],
+            "converged_epochs": _per_model(hp["converged_epochs"], model), "label_smoothing": hp["label_smoothing"],
             "variants": ["base", *hp.get("variants", {}).get(model, [])]}
 
 

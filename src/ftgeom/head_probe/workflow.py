@@ -40,5 +40,6 @@ class HeadProbeWorkflow:
         return [self.wf.metrics_path(m, t, "full", s) for m, t in self.pairs() for s in self.hp["seeds"]] \
             if self.hp else []
 
-    def taus(self) -> list[str]:
-        return sorted({str(t) for m in self.hp["models"] for t in self.settings(m)["taus"]})
+    def taus(self) -> dict[str, list[str]]:
+        """Each model's τ grid (the results stage reads each model's trend over its own grid)."""
+        return {m: [str(t) for t in self.settings(m)["taus"]] for m in self.hp["models"]}

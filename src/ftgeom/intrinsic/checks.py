@@ -14,10 +14,11 @@ def _check_intrinsic(config: dict) -> None:
         raise ConfigError("config error: intrinsic: needs a traced seed in finetune.trajectory.seeds")
     check_pairs("intrinsic", ia["models"], pairs)
     ablation = ia.get("ablation") or {}
-    for i, task in enumerate(ablation.get("tasks", [])):
-        if not any(task in tasks for tasks in ia["models"].values()):
-            raise ConfigError(f"config error: intrinsic.ablation.tasks[{i}]: '{task}' is not a task of "
-                              "intrinsic.models")
+    for key in ("tasks", "variant_tasks"):
+        for i, task in enumerate(ablation.get(key, [])):
+            if not any(task in tasks for tasks in ia["models"].values()):
+                raise ConfigError(f"config error: intrinsic.ablation.{key}[{i}]: '{task}' is not a task of "
+                                  "intrinsic.models")
     for part in ("outliers", "long_trace"):
         for i, task in enumerate((ia.get(part) or {}).get("tasks", [])):
             if not any(task in tasks for tasks in ia["models"].values()):

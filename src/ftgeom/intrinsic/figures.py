@@ -77,7 +77,8 @@ def table1_latex(table: pd.DataFrame, gaps: pd.DataFrame, seeds: dict[str, int])
     caption = ("Paper A's Table~1 on this build: test score $\\times$100, mean $\\pm$ std over seeds (" + n + "). "
                "Full and Freeze are the shared runs; Random and Intrinsic train $d=\\ftAD$ coordinates per encoder "
                "layer with the embeddings and the head, on seeds other than the traced one. $^\\dagger$: Full $-$ "
-               "Freeze within the seed noise, so the task is left out of the recovered-gain fraction (claim A1).")
+               "Freeze on validation within the seed noise, so the task is left out of the recovered-gain fraction "
+               "(claims A1a, A1b).")
     header = "task & " + " & ".join(LABELS[m] for m in TABLE1)
     return _table("lrrrr", header, lines, caption, "tab:intrinsic-ours")
 

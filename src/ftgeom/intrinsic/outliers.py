@@ -16,7 +16,7 @@ from collections import Counter
 
 import torch
 
-from ftgeom.methods.zeroed import random_positions
+from ftgeom.methods.zeroed import matched_positions
 from ftgeom.models.layers import MATRIX_KINDS
 from ftgeom.train.hooks import Hook, RunContext
 from ftgeom.train.loop import evaluate
@@ -73,7 +73,8 @@ def _evaluate_with(model, method, updates: dict[int, torch.Tensor], data, cfg, d
 @torch.no_grad()
 def reevaluate(model, method, data, cfg, device, sigma: float, draws: int) -> dict:
     """The trained subspace run with its update's outliers zeroed, and with as many random entries per layer zeroed
-    (`draws` draws); its outlier positions per layer and where they sit."""
+    (`draws` draws, matched to the outliers per tensor and |θ0| bin); its outlier positions per layer and where they
+    sit."""
     metric = data.info["metric"]
     hidden = int(model.backbone.config.hidden_size) if hasattr(model.backbone, "config") else 0
     updates = {i: method.update(i).detach() for i in method.layers}
@@ -82,10 +83,11 @@ def reevaluate(model, method, data, cfg, device, sigma: float, draws: int) -> di
     def zeroed(positions):
         return {i: u.index_fill(0, positions[i].to(u.device), 0.0) for i, u in updates.items()}
     scores = {"outliers": _evaluate_with(model, method, zeroed(found), data, cfg, device)[metric]}
-    scores["random"] = [
-        _evaluate_with(model, method, zeroed({i: random_positions(u.numel(), len(found[i]), k, i)
-                                              for i, u in updates.items()}), data, cfg, device)[metric]
-        for k in range(1, draws + 1)]
+    def matched(i: int, k: int) -> torch.Tensor:  # θ0 of the layer, the same flat order as its update
+        sizes = [math.prod(method.shapes[n]) for n in method.layers[i]]
+        return matched_positions(found[i], getattr(method, f"theta0_{i}"), sizes, k, i)
+    scores["random"] = [_evaluate_with(model, method, zeroed({i: matched(i, k) for i in updates}), data, cfg,
+                                       device)[metric] for k in range(1, draws + 1)]
     where = []
     for i, flat in found.items():
         prefix = model.layer_map.prefixes[i]

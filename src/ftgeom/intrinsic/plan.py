@@ -8,7 +8,8 @@ members (a member: one seed of one configuration):
 - `intrinsic-d{k}`: the dimension ablation (paper A's Tables 5/6), on the ablation tasks and seeds;
 - `intrinsic-{variant}`: the subspace of another trajectory matrix (updates, centred);
 - `intrinsic-scaled` (or `intrinsic-plain` when the headline is scaled): the other basis scaling;
-- `transfer`: the subspace of every other task, the unified subspace, the zero-shot one (`transfer.seeds`);
+- `transfer`: the subspace of every other task (or of `transfer.sources` of them), the unified subspace, the
+  zero-shot one (`transfer.seeds`);
 - `long-trace`, `intrinsic-long`: a full run `long_trace.epochs` long, traced, and the headline runs in its subspace;
 - `zeroed`: full fine-tuning with the outlier positions of the headline run of `outliers.source_seed` set to zero
   and kept there, against as many random positions (one draw per seed), on the outlier tasks (paper A's Table 3).
@@ -29,7 +30,7 @@ def _member(ia: dict, run: str, kind: str, seed: int, d: int | None = None, subs
     if kind == "intrinsic":
         options.update(subspace=subspace["name"], scaled=ia["scaled"] if scaled is None else scaled)
     else:
-        options.update(basis_seed=ia["basis_seed"])
+        options.update(basis_seed=seed if ia["basis_seed"] == "run" else ia["basis_seed"])
     return {"name": name or f"seed{seed}", "run": run, "source": source, "method": kind, "options": options,
             "seed": seed, "subspace": subspace}
 
@@ -56,6 +57,8 @@ def jobs(ia: dict, model: str, task: str) -> dict[str, list[dict]]:
             if k != ia["d"]:
                 out[f"intrinsic-d{k}"] = [_member(ia, f"intrinsic-d{k}", "intrinsic", s, d=k, subspace=own,
                                                   source=task) for s in seeds]
+    if task in ab.get("variant_tasks", ab.get("tasks", [])):
+        seeds = ab.get("seeds", ia["seeds"])
         variant_seeds = ab.get("variant_seeds", seeds)
         for other in ab.get("variants", []):
             if other != variant:
@@ -75,7 +78,7 @@ def jobs(ia: dict, model: str, task: str) -> dict[str, list[dict]]:
     if tr.get("seeds") and len(tasks) > 1:
         members = []
         for s in tr["seeds"]:
-            for other in tasks:
+            for other in transfer_sources(tasks, task, tr.get("sources")):
                 if other != task:
                     members.append(_member(ia, "transfer", "intrinsic", s, subspace=_own(other, variant),
                                            source=other, name=f"from-{other}-seed{s}"))
@@ -97,6 +100,14 @@ def jobs(ia: dict, model: str, task: str) -> dict[str, list[dict]]:
                      "options": {"positions": "random", "draw": k}} for k, s in enumerate(ol["seeds"], start=1)]
         out["zeroed"] = members
     return out
+
+
+def transfer_sources(tasks: list[str], target: str, count: int | None) -> list[str]:
+    """The tasks whose subspaces a target is fine-tuned in: every other task, or (`count`) the next `count` tasks
+    after it in the config's order, cyclically (each task is then a source as often as a target)."""
+    i = tasks.index(target)
+    others = tasks[i + 1:] + tasks[:i]
+    return others if count is None else others[:count]
 
 
 def pairs(ia: dict) -> list[tuple[str, str]]:

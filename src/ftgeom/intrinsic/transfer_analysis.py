@@ -15,13 +15,21 @@ def _reference(runs: pd.DataFrame, run: str) -> pd.Series:
     return runs[runs["run"] == run].set_index(["model", "task", "seed"])["score"]
 
 
+def _random_baseline(runs: pd.DataFrame) -> pd.Series:
+    """Per (model, task): the mean of the headline random runs over their seeds. Each seed draws its own basis
+    (`basis_seed: run`), so the mean replicates the baseline over as many bases as the headline has seeds, rather
+    than pairing every transfer run with the one random run of its seed."""
+    return runs[runs["run"] == "random"].groupby(["model", "task"])["score"].mean()
+
+
 def transfer_pairs(runs: pd.DataFrame) -> pd.DataFrame:
-    """One row per (model, target, source, seed): the transfer score, the target's own subspace and random one."""
+    """One row per (model, target, source, seed): the transfer score, the target's own subspace (same seed) and the
+    random baseline (the target's random runs, mean over seeds)."""
     sub = runs[runs["run"] == "transfer"].copy()
-    own, rand = _reference(runs, "intrinsic"), _reference(runs, "random")
+    own, rand = _reference(runs, "intrinsic"), _random_baseline(runs)
     keys = list(zip(sub["model"], sub["task"], sub["seed"]))
     sub["own"] = [own.get(k, np.nan) for k in keys]
-    sub["random"] = [rand.get(k, np.nan) for k in keys]
+    sub["random"] = [rand.get(k[:2], np.nan) for k in keys]
     sub["drop_vs_own"] = sub["own"] - sub["score"]
     sub["gain_vs_random"] = sub["score"] - sub["random"]
     return sub.rename(columns={"task": "target"})[["model", "target", "source", "seed", "score", "own", "random",
@@ -31,11 +39,11 @@ def transfer_pairs(runs: pd.DataFrame) -> pd.DataFrame:
 def unified(runs: pd.DataFrame) -> pd.DataFrame:
     """Per (model, task, seed): the unified and zero-shot subspaces against the task's own subspace at the same d."""
     own_runs = "own-transfer-d" if (runs["run"] == "own-transfer-d").any() else "intrinsic"
-    own, rand = _reference(runs, own_runs), _reference(runs, "random")
+    own, rand = _reference(runs, own_runs), _random_baseline(runs)
     rows = []
     for (model, task, seed), sub in runs[runs["run"].isin(["unified", "zeroshot"])].groupby(["model", "task", "seed"]):
         row = {"model": model, "task": task, "seed": seed, "own": own.get((model, task, seed), np.nan),
-               "random": rand.get((model, task, seed), np.nan)}
+               "random": rand.get((model, task), np.nan)}
         row.update(dict(zip(sub["run"], sub["score"])))
         rows.append(row)
     return pd.DataFrame(rows)

@@ -7,7 +7,7 @@ import pandas as pd
 
 from ftgeom.claims import COLUMNS
 from ftgeom.paper import macros, published, readme
-from ftgeom.paper.specs import spec_table
+from ftgeom.paper.specs import scale_notes, spec_table
 from ftgeom.paper.verdicts import assemble, latex_table
 from ftgeom.provenance import atomic_path, git_commit, write_text
 from ftgeom.registry import INTRINSIC, PAPERS
@@ -33,6 +33,7 @@ def write_inputs(claim_files, finetune_csv: Path, config: dict, text_models: lis
     files = {
         "verdicts.tex": latex_table(claims, footer="\\ftVerdictRule"),  # defined by paper/sections/verdicts.tex
         "specs.tex": spec_table(PAPERS, config),
+        "scale.tex": scale_notes(claims, PAPERS),
         "settings.tex": macros.define(macros.settings(config, config_name, PAPERS)),
         "numbers.tex": macros.define(macros.numbers(claims)),
         "stages.tex": macros.stage_flags(set(claims["paper"]), [p.letter for p in PAPERS]),

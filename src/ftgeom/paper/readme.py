@@ -68,13 +68,14 @@ def block(claims: pd.DataFrame, where: str | None = None) -> str:
     papers = ", ".join(sorted(set(rows["claim_id"].astype(str).str[0]))) or "none"
     apart = {k: int((claims["kind"] == k).sum()) for k in HEADINGS if k != "paper"}
     pooled = int(((claims["kind"] == "paper") & ~counted(claims)).sum())
-    summary = (f"The papers' claims, counted once per setting (language, vision): {len(rows)} rows "
+    summary = (f"The papers' claims, counted once per setting: {len(rows)} rows "
                f"({rows['claim_id'].nunique()} claims; papers {papers}): "
                + ", ".join(f"{found[v]} {v}" for v in VERDICTS)
                + f"; {int(not_robust(rows).sum())} of these verdicts are not robust (they change without one unit, "
                "or with the BCa interval). Listed apart and not counted: "
-               + ", ".join(f"{n} {k} rows" for k, n in apart.items()) + f", {pooled} pooled rows that repeat "
-               "per-setting rows. Intervals: Student-t over independent units; fewer than 5 units is inconclusive.")
+               + ", ".join(f"{n} {k} rows" for k, n in apart.items()) + f", {pooled} rows that repeat "
+               "the units of a counted row (pooled rows, parts). Intervals: Student-t over independent units; "
+               "fewer than 5 units is inconclusive.")
     machine_line = (f"Produced by a default run on {where or machine()}. Numbers differ in the last digits across "
                     "CPU types; `make test` compares a local default run with this block by its rows, the verdicts "
                     f"of rows marked robust and effects within {TOLERANCE:g} × the interval's width.")

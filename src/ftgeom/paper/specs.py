@@ -42,3 +42,20 @@ def spec_table(entries, config: dict) -> str:
         lines.pop()
     lines += ["\\end{longtable}", "\\endgroup"]
     return "\n".join(lines) + "\n"
+
+
+def scale_notes(claims, entries) -> str:
+    """Beside every counted row that does not reproduce (or stays inconclusive): whether the default's scale is a
+    likely reason, and what config/paper.yaml would test, as its spec states."""
+    from ftgeom.claims import counted
+
+    specs = {s.claim_id: s for e in entries for s in e.claim_specs()}
+    rows = claims[counted(claims) & (claims["verdict"] != "reproduced")]
+    if rows.empty:
+        return "% every counted row reproduced\n"
+    lines = ["\\begin{itemize}\\footnotesize"]
+    for claim_id, sub in rows.groupby("claim_id", sort=False):
+        verdicts = ", ".join(f"{v} ({n})" for v, n in sub["verdict"].value_counts().items())
+        lines.append(f"\\item \\textbf{{{escape(claim_id)}}} ({verdicts}): {escape(specs[claim_id].scale)}")
+    lines.append("\\end{itemize}")
+    return "\n".join(lines) + "\n"

@@ -14,7 +14,8 @@ from ftgeom.report.latex import escape, signed
 
 VERDICTS = ("reproduced", "not reproduced", "inconclusive")
 # the verdict table's groups, in order: the papers' sentences first, then what we add (CLAIMS.md v2, "kind")
-HEADINGS = {"paper": "The papers' claims (totals count these, once per setting; pooled rows are shown, not counted)",
+HEADINGS = {"paper": "The papers' claims (totals count these, once per setting; pooled rows and parts are shown, "
+                      "not counted)",
             "ours": "Our questions (not the papers' sentences; not counted)",
             "exploratory": "Exploratory: our own models and settings the papers never ran (not counted)",
             "check": "Manipulation checks: true by construction, numbers only (no verdict)"}

@@ -118,10 +118,12 @@ def scale_table(df: pd.DataFrame, sb: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def scale_units(scale: pd.DataFrame, group: int) -> pd.Series:
-    """Per (task, seed) of a group: the slope of the log null ratio on log10(pretraining examples) over the models
-    with any pretraining (random initialisation has no place on a log axis: it is shown beside, not fitted)."""
-    sel = scale[(scale["group"] == group) & (scale["examples"] > 0)].dropna(subset=["log_ratio"])
+def scale_units(scale: pd.DataFrame, group: int, models: list[str]) -> pd.Series:
+    """Per (task, seed) of a group: the slope of the log null ratio on log10(pretraining examples) over `models`
+    (those that differ only in their pretraining data; random initialisation has no place on a log axis: it is
+    shown beside, not fitted)."""
+    sel = scale[(scale["group"] == group) & scale["model"].isin(models) & (scale["examples"] > 0)]
+    sel = sel.dropna(subset=["log_ratio"])
     out = {}
     for (task, seed), part in sel.groupby(["task", "seed"]):
         if part["examples"].nunique() >= 2:
@@ -141,26 +143,39 @@ def model_task_units(values: pd.Series, claim_id: str) -> pd.Series:
     return unit_means(values, levels, claim_id)
 
 
-def pair_groups(units: pd.Series) -> pd.Series:
-    """B2b's units: per model, the groups of unrelated task pairs linked by a shared task (pairs that share a task
-    are not independent), each the mean of its pairs' values (seeds included)."""
-    out = {}
-    for model, sub in units.groupby(level=0):
-        pairs = [tuple(p.split("~")) for p in sub.index.get_level_values(1)]
-        group = {t: t for p in pairs for t in p}
-
-        def root(t):
-            while group[t] != t:
-                t = group[t]
-            return t
-        for a, b in pairs:
-            group[root(a)] = root(b)
-        labels = [root(a) for a, _ in pairs]
-        for label, values in sub.groupby(labels):
-            members = sorted({t for (a, b), lab in zip(pairs, labels) if lab == label for t in (a, b)})
-            out[(model, "+".join(members))] = float(values.mean())
+def task_shares(units: pd.Series) -> pd.Series:
+    """B2b's units: per (model, task), the mean over the unrelated pairs the task is in (and their seeds) of the
+    pair's cross-task overlap over its seed pairs'."""
     _ = unit_means(units, [0, 1], "B2b")  # a non-finite pair value is an error naming the pair
-    return pd.Series(out, dtype=float)
+    out: dict[tuple, list[float]] = {}
+    for (model, pair, _seed), value in units.items():
+        for task in pair.split("~"):
+            out.setdefault((model, task), []).append(float(value))
+    return unit_series({k: float(np.mean(v)) for k, v in sorted(out.items())}, ["model", "task"])
+
+
+def stability_units(df: pd.DataFrame, k: int) -> pd.Series:
+    """B1a: 1 − overlap of the real update's top-k subspaces, mean over a run's eligible matrices, per (model, task,
+    seed)."""
+    cut = eligible(df[(df["k"] == k) & (df["source"] == "real") & (df["end"] == "lead") & (df["run"] == "full")], k)
+    return cut.groupby(["model", "task", "seed"])["one_minus"].mean()
+
+
+def twin_units(values: pd.Series, sb: dict, claim_id: str) -> tuple[pd.Series, list[str]]:
+    """Per (model, task) of every pretraining-scale group with a random twin: the group's most pretrained model's
+    value minus its twin's (values per (model, task, seed), paired by task and seed, seeds then averaged)."""
+    out, pairs = {}, []
+    for group in sb.get("scale", []):
+        scratch = [m for m in group["models"] if group["examples"][m] == 0]
+        if not scratch or all(group["examples"][m] == 0 for m in group["models"]):
+            continue
+        top = max(group["models"], key=lambda m: group["examples"][m])
+        pairs.append(f"{top} minus {scratch[0]}")
+        for task in group["tasks"]:
+            for seed in group["seeds"]:
+                out[(top, task, seed)] = values.get((top, task, seed), np.nan) - values.get((scratch[0], task, seed),
+                                                                                          np.nan)
+    return model_task_units(unit_series(out, ["model", "task", "seed"]), claim_id), pairs
 
 
 def claim_rows(df: pd.DataFrame, sb: dict, cross_units: pd.Series, scale: pd.DataFrame, config: str) -> list[dict]:
@@ -168,32 +183,36 @@ def claim_rows(df: pd.DataFrame, sb: dict, cross_units: pd.Series, scale: pd.Dat
     own = foundation(df, sb)
     base = null_ratios(own, k, null)
     lead_b, tail_b = per_unit(base, "lead"), per_unit(base, "tail")
+    absolute = stability_units(own, k)
     where = f"k = {k}, null '{null}'; full fine-tuning; {config}"
     rows = []
     for model, tasks in sb["models"].items():
-        values = lead_b[lead_b.index.get_level_values("model") == model]
-        rows.append(claim_row(SPEC["B1a"], f"{model}; {len(tasks)} tasks; {where}",
-                              model_task_units(values, "B1a").droplevel("model")))
+        for claim_id, values in (("B1a", absolute), ("B1c", lead_b)):
+            mine = values[values.index.get_level_values("model") == model]
+            rows.append(claim_row(SPEC[claim_id], f"{model}; {len(tasks)} tasks; {where}",
+                                  model_task_units(mine, claim_id).droplevel("model")))
     models = ", ".join(sb["models"])
     # a run with a leading but no trailing value is a unit without a value: an error, not a dropped unit
     rows.append(claim_row(SPEC["B1b"], f"{models}; {where}", model_task_units(lead_b - tail_b, "B1b")))
-    energy = energy_units(own, k).set_index(["model", "task", "seed"])["log_gain"]
-    rows.append(claim_row(SPEC["B2a"], f"{models}; {where}", model_task_units(energy, "B2a")))
+    energy = energy_units(df, k).set_index(["model", "task", "seed"])["log_gain"]
+    twins, pairs = twin_units(energy, sb, "B2a")
+    if pairs:
+        rows.append(claim_row(SPEC["B2a"], f"{'; '.join(pairs)}; k = {k}; {config}", twins))
+    own_pairs = set(zip(own["model"], own["task"]))
+    own_energy = energy[[(m, t) in own_pairs for m, t, _ in energy.index]]
+    rows.append(claim_row(SPEC["B2c"], f"{models}; {where}", model_task_units(own_energy, "B2c")))
     if len(cross_units):
         rows.append(claim_row(SPEC["B2b"], f"{', '.join(sb.get('unrelated', {}))}; unrelated pairs; k = "
-                              f"{sb.get('cross_k', 16)}; {config}", pair_groups(cross_units)))
+                              f"{sb.get('cross_k', 16)}; {config}", task_shares(cross_units)))
     for g, group in enumerate(sb.get("scale", [])):
-        pretrained = [m for m in group["models"] if group["examples"][m] > 0]
-        setting = f"{', '.join(group['models'])}; {', '.join(group['tasks'])}; k = {k}; {config}"
-        if len(pretrained) >= 2:
-            rows.append(claim_row(SPEC["B3a"], setting, model_task_units(scale_units(scale, g), "B3a")))
-            continue
-        sel = scale[scale["group"] == g].set_index(["task", "seed", "model"])["log_ratio"]
-        scratch = [m for m in group["models"] if group["examples"][m] == 0]
-        if pretrained and scratch:
-            diff = sel.xs(pretrained[0], level="model") - sel.xs(scratch[0], level="model")
-            rows.append(claim_row(SPEC["B3b"], f"{pretrained[0]} minus {scratch[0]}; {setting}",
-                                  model_task_units(diff, "B3b")))
+        fitted = group.get("slope_models") or [m for m in group["models"] if group["examples"][m] > 0]
+        if len(fitted) >= 2:
+            setting = f"{', '.join(fitted)}; {', '.join(group['tasks'])}; k = {k}; {config}"
+            rows.append(claim_row(SPEC["B3a"], setting, model_task_units(scale_units(scale, g, fitted), "B3a")))
+    ratio = scale.set_index(["model", "task", "seed"])["log_ratio"]
+    twins, pairs = twin_units(ratio, sb, "B3b")
+    if pairs:
+        rows.append(claim_row(SPEC["B3b"], f"{'; '.join(pairs)}; k = {k}; {config}", twins))
     # SpecLoRA's counter-claim against the same null as B1: what a random update with these singular values does
     source = f"null-{null}"
     for claim_id, units in (("B5a", amplification_units), ("B5b", rotation_units)):

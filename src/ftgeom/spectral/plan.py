@@ -62,3 +62,13 @@ def stability_pairs(sb: dict) -> list[tuple[str, str]]:
     pairs = [(m, t) for m, t, _ in full_runs(sb)]
     pairs += [(m, t) for m, tasks in (sb.get("peft") or {}).get("models", {}).items() for t in tasks]
     return list(dict.fromkeys(pairs))
+
+
+# What a stability job reads of the spectral section; the rest (models, pairs, the claims' null) cannot change its
+# numbers, so adding a task or a pair must not re-run the others.
+STABILITY_KEYS = ("ks", "claim_k", "cross_k", "intruders", "nulls", "null_seed", "trajectory_points")
+
+
+def stability_settings(sb: dict, task: str) -> dict:
+    out = {k: sb[k] for k in STABILITY_KEYS if k in sb}
+    return {**out, "trajectory_tasks": [task] if task in sb.get("trajectory_tasks", []) else []}

@@ -66,6 +66,9 @@ class SpectralWorkflow:
         return [dict(r, weights=self.weights(model, task, r["run"], r["seed"]))
                 for r in plan.analysed(self.sb, model, task)]
 
+    def stability_settings(self, task: str) -> dict:
+        return plan.stability_settings(self.sb, task)
+
     def stability_inputs(self, model: str, task: str) -> list[str]:
         return self.wf.producers([r["weights"] for r in self.stability_runs(model, task)])
 

@@ -47,7 +47,7 @@ def main(argv=None) -> None:
     runs, epochs = load_runs(args.probes, args.runs, args.start)
     linear = pd.read_csv(args.linear)
     summary = summary_table(runs)
-    rows = claim_rows(runs, curves, json.loads(args.taus), linear, args.config)
+    rows = claim_rows(runs, curves, json.loads(args.taus), linear, args.config, epochs)
     check_rows(SPECS, rows, json.loads(args.settings))
     claims = write_claims(rows, args.claims)
     per_row = runs.groupby(["model", "task", "variant", "tau"])["seed"].nunique()
