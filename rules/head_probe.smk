@@ -54,7 +54,7 @@ rule head_probe_heads:
     params:
         config=lambda w: json_arg(
             {
-                "head_probe": HW.settings(w.model),
+                "head_probe": HW.probe_settings(w.model),
                 "model": w.model,
                 "head": config["models"][w.model].get("head", "linear"),
                 "batch_size": FT["batch_size"],

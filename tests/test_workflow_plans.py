@@ -74,3 +74,36 @@ def test_head_probe_starts_are_the_foundations_full_runs(wf):
     assert hw.starts() == [wf.metrics_path(m, t, "full", s) for m, t in hw.pairs() for s in wf.config["head_probe"]
                            ["seeds"]]
     assert "track_features" not in hw.full_spec("tiny-bert", "movie-polarity", 0)
+
+
+def test_own_fine_tuning_rate_makes_tau_zero_paper_cs_run_and_a_grid_starts_from_the_probed_head(wf, tmp_path):
+    import copy
+
+    import torch
+
+    from ftgeom.head_probe.entry import grid_run, run_head
+    from ftgeom.head_probe.plan import finetune_runs
+
+    cfg = copy.deepcopy(wf.config)
+    cfg["head_probe"]["finetune_lr"] = {"tiny-bert": 1e-5, "tiny-effnet": 2e-5}
+    own = Workflow(cfg, "results", shared_run_spec=registry.shared_run_spec)
+    hw = HeadProbeWorkflow(own)
+    assert hw.starts() == [] and hw.full_spec("tiny-effnet", "digits", 0)["lr"] == 2e-5
+    # the probing job does not read it: setting it re-runs no probe
+    assert hw.probe_settings("tiny-bert") == HeadProbeWorkflow(wf).probe_settings("tiny-bert")
+    assert ("base", 0) in finetune_runs(hw.settings("tiny-bert"), 0)
+    assert ("base", 0) not in finetune_runs(HeadProbeWorkflow(wf).settings("tiny-bert"), 0)
+    run, inputs = grid_run(own, "finetune", "tiny-effnet", "digits", 1)
+    assert run["out"] == "results/head_probe/tiny-effnet/digits/finetune/seed1/base-tauconverged.json"
+    assert run["producer"] == "results/head_probe/tiny-effnet/digits/finetune/seed1"
+    assert inputs == [f"results/head_probe/tiny-effnet/digits/{f}" for f in ("heads.pt", "probe.json")]
+    spec = run["spec"]
+    assert spec["lr"] == 2e-5 and spec["seed"] == 1 and spec["head_probe"]["tau"] == "converged"
+    assert spec["head_probe"]["heads"]["key"] == "base/seed1/converged"
+    heads = {"base/seed1/converged": {"weight": torch.ones(2, 3)}}
+    torch.save(heads, tmp_path / "heads.pt")
+    found = run_head({"head_probe": {"heads": {"file": str(tmp_path / "heads.pt"), "key": "base/seed1/converged"}}})
+    assert torch.equal(found["weight"], heads["base/seed1/converged"]["weight"])
+    assert run_head({"head_probe": {"variant": "base"}}) is None and run_head({}) is None
+    assert registry.extensions().head_state({"head_probe": {"heads": {"file": str(tmp_path / "heads.pt"),
+                                                                       "key": "base/seed1/converged"}}}) is not None

@@ -37,6 +37,8 @@ class PaperEntry:
     run_hooks: Callable[[dict], list] = _none
     # spec -> data a method receives besides its options (a basis, positions)
     method_inputs: Callable[[dict], dict] = _nothing
+    # spec -> a head state a run starts from instead of the seed's fresh head (a probed one), or None
+    run_head: Callable[[dict], dict | None] = lambda spec: None
     assembly_csv: tuple[str, ...] = field(default=())  # of tables_csv: those the paper assembly also reads
     # () -> its claim table (ftgeom.claims.ClaimSpec, from `<name>/claim_specs.py`): the paper prints it
     claim_specs: Callable[[], tuple] = lambda: ()

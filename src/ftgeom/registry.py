@@ -39,6 +39,10 @@ def shared_run_spec(config: dict, model: str, task: str, method: str, seed: int)
 
 
 def extensions() -> Extensions:
-    """Every paper's hooks and method inputs, as the training layer takes them (each decides from the spec)."""
+    """Every paper's hooks, method inputs and start heads, as the training layer takes them (each decides from the
+    spec)."""
+    def head_state(spec: dict) -> dict | None:
+        return next((h for h in (p.run_head(spec) for p in PAPERS) if h is not None), None)
     return Extensions(hooks=lambda spec: [h for p in PAPERS for h in p.run_hooks(spec)],
-                      method_inputs=lambda spec: {k: v for p in PAPERS for k, v in p.method_inputs(spec).items()})
+                      method_inputs=lambda spec: {k: v for p in PAPERS for k, v in p.method_inputs(spec).items()},
+                      head_state=head_state)

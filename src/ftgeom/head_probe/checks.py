@@ -21,7 +21,7 @@ def _check_head_probe(config: dict) -> None:
     for i, seed in enumerate(hp.get("variant_seeds", [])):
         if seed not in hp.get("seeds", ft["seeds"]):
             raise ConfigError(f"config error: head_probe.variant_seeds[{i}]: seed {seed} is not in head_probe.seeds")
-    for key in ("taus", "lr", "variants", "converged_epochs"):
+    for key in ("taus", "lr", "variants", "converged_epochs", "finetune_lr"):
         if isinstance(hp.get(key), dict):
             for model in hp[key]:
                 if model not in hp["models"]:
@@ -34,7 +34,8 @@ def _check_head_probe(config: dict) -> None:
             raise ConfigError(f"config error: {where}: no τ grid for model '{model}'")
         if 0 not in grid or "converged" not in grid:
             raise ConfigError(f"config error: {where}: must include 0 and 'converged'")
-    for key, what in (("lr", "learning rate"), ("converged_epochs", "converged epochs")):
+    for key, what in (("lr", "learning rate"), ("converged_epochs", "converged epochs"),
+                      ("finetune_lr", "fine-tuning rate")):
         if isinstance(hp.get(key), dict) and set(hp["models"]) - set(hp[key]):
             missing = sorted(set(hp["models"]) - set(hp[key]))[0]
             raise ConfigError(f"config error: head_probe.{key}: no {what} for model '{missing}'")

@@ -40,20 +40,41 @@ def run_hooks(spec: dict) -> list:
     return [FeatureDrift()]
 
 
+def run_head(spec: dict) -> dict | None:
+    """A selection grid's fine-tuning run starts from the probed head its spec names (`head_probe.heads`)."""
+    start = (spec.get("head_probe") or {}).get("heads")
+    if not start:
+        return None
+    import torch
+
+    return torch.load(start["file"], weights_only=True)[start["key"]]
+
+
 def grid_run(wf, run: str, model: str, task: str, seed: int):
-    """Paper C's probe (`probe`): the base variant's converged head of one task and seed, probed with the settings
-    the model's probing job uses; its validation score is that of the default's probe record."""
-    from ftgeom.head_probe.plan import probe_settings, settings_for
+    """Paper C's runs a selection grid varies: `probe`, the base variant's converged head of one task and seed,
+    probed with the settings the model's probing job uses (its validation score is the default's probe record's);
+    `finetune`, full fine-tuning from that converged head, as the stage's own run of that seed makes it."""
+    from ftgeom.head_probe.plan import head_key, probe_settings, run_name, settings_for
+    from ftgeom.head_probe.probe import CONVERGED
+    from ftgeom.head_probe.runs import probe_run_spec
+    from ftgeom.head_probe.workflow import HeadProbeWorkflow
 
     hp = wf.config.get("head_probe")
-    if run != "probe" or not hp or task not in hp["models"].get(model, []):
+    if run not in ("probe", "finetune") or not hp or task not in hp["models"].get(model, []):
         return None
     head = wf.config["models"][model].get("head", "linear")
     settings = probe_settings(settings_for(hp, model), head, wf.FT["batch_size"])["base"]
     spec = {k: v for k, v in settings.items() if k not in ("taus", "seeds", "keep_every_epoch")}
-    return ({"spec": {**spec, "seed": seed, "model": model, "task": task},
-             "out": f"{wf.R}/head_probe/{model}/{task}/probe.json", "trajectory": None},
-            [f"{wf.R}/head_probe/{model}/{task}/features"])
+    where = f"{wf.R}/head_probe/{model}/{task}"
+    if run == "probe":
+        return ({"spec": {**spec, "seed": seed, "model": model, "task": task}, "out": f"{where}/probe.json",
+                 "trajectory": None}, [f"{where}/features"])
+    base = probe_run_spec(HeadProbeWorkflow(wf).full_spec(model, task, seed), "base", CONVERGED, spec)
+    start = {"file": f"{where}/heads.pt", "key": head_key("base", seed, CONVERGED)}
+    job = f"{where}/finetune/seed{seed}"
+    return ({"spec": {**base, "head_probe": {**base["head_probe"], "heads": start}},
+             "out": f"{job}/{run_name('base', CONVERGED)}.json", "producer": job, "trajectory": None},
+            [f"{where}/heads.pt", f"{where}/probe.json"])
 
 
 def claim_specs() -> tuple:
@@ -66,6 +87,6 @@ ENTRY = PaperEntry(
     name="head_probe", letter="C", title="Preparing the task head (arXiv 2302.05779)",
     tables_csv=("runs", "summary"), tables_tex=("summary",), captioned=("summary",),
     check=_check, macro_settings=macro_settings, shared_run_spec=shared_run_spec, run_hooks=run_hooks,
-    claim_specs=claim_specs,
+    claim_specs=claim_specs, run_head=run_head,
     grid_run=grid_run,
 )

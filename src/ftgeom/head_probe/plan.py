@@ -1,7 +1,8 @@
 """What paper C's stages run: probing variants, and the (variant, τ) fine-tuning runs of each (model, task, seed).
 
 Variants (the paper's principles), each a probing recipe and the τ values fine-tuning starts from:
-- base: the model's own head, plain cross-entropy, every τ of the model's grid (τ = 0 is the foundation's run);
+- base: the model's own head, plain cross-entropy, every τ of the model's grid (τ = 0 is the foundation's run, or
+  this stage's own when `finetune_lr` sets the fine-tuning rate after probing);
 - smooth: the same head probed with label smoothing (`head_probe.label_smoothing`), from the converged head;
 - mlp: a one-hidden-layer MLP head (tanh), from the converged head (compare: base at the converged head);
 - early: the base probe stopped at its best validation epoch.
@@ -25,7 +26,8 @@ def settings_for(hp: dict, model: str) -> dict:
     return {"seeds": seeds, "variant_seeds": [s for s in hp.get("variant_seeds", seeds) if s in seeds],
             "taus": list(_per_model(hp["taus"], model)), "lr": _per_model(hp["lr"], model),
             "converged_epochs": _per_model(hp["converged_epochs"], model), "label_smoothing": hp["label_smoothing"],
-            "variants": ["base", *hp.get("variants", {}).get(model, [])]}
+            "variants": ["base", *hp.get("variants", {}).get(model, [])],
+            "finetune_lr": _per_model(hp.get("finetune_lr"), model) if hp.get("finetune_lr") is not None else None}
 
 
 def probe_settings(hp: dict, head: str, batch_size: int) -> dict[str, dict]:
@@ -42,9 +44,15 @@ def probe_settings(hp: dict, head: str, batch_size: int) -> dict[str, dict]:
     return out
 
 
+def own_recipe(hp: dict) -> bool:
+    """Whether fine-tuning after probing has its own learning rate (then τ = 0 is this stage's run too)."""
+    return hp.get("finetune_lr") is not None
+
+
 def finetune_runs(hp: dict, seed: int) -> list[tuple[str, object]]:
-    """(variant, τ) pairs fine-tuned for one seed; (base, 0) is the foundation's full run, not listed."""
-    runs = [("base", t) for t in hp["taus"] if t != 0]
+    """(variant, τ) pairs fine-tuned for one seed; (base, 0) is the foundation's full run, not listed, unless the
+    stage fine-tunes with its own learning rate (`finetune_lr`)."""
+    runs = [("base", t) for t in hp["taus"] if t != 0 or own_recipe(hp)]
     if seed in hp["variant_seeds"]:
         runs += [(v, EARLY if v == "early" else CONVERGED) for v in hp["variants"] if v != "base"]
     return runs

@@ -45,6 +45,13 @@ def probe_energy(probe_record: dict, variant: str, seed: int, tau) -> dict:
     raise KeyError(f"no probe for {variant} seed {seed}")
 
 
+def probe_run_spec(base_spec: dict, variant: str, tau, probe_settings: dict) -> dict:
+    """The spec of the fine-tuning run from one probed head (the probing settings it started from are part of it)."""
+    head = "mlp" if variant == "mlp" else base_spec.get("head", "linear")
+    return {**base_spec, "head": head, "track_features": True,
+            "head_probe": {"variant": variant, "tau": tau, "probe": probe_settings}}
+
+
 def finetune_from_heads(base_spec: dict, runs: list[tuple[str, object]], heads_file: Path, probe_file: Path,
                         data_dir: Path, model_dir: Path, out_dir: Path, state_root: Path, ops: dict) -> list[dict]:
     """Fine-tune (full, the foundation's recipe, feature drift tracked) from each (variant, τ) head of one seed.
@@ -61,11 +68,9 @@ def finetune_from_heads(base_spec: dict, runs: list[tuple[str, object]], heads_f
     records = []
     for variant, tau in runs:
         name = run_name(variant, tau)
-        head = "mlp" if variant == "mlp" else base_spec.get("head", "linear")
         settings = next(r["settings"] for r in probe_record["probes"]
                         if r["variant"] == ("base" if variant == "early" else variant))
-        spec = {**base_spec, "head": head, "track_features": True,
-                "head_probe": {"variant": variant, "tau": tau, "probe": settings}}
+        spec = probe_run_spec(base_spec, variant, tau, settings)
         done = state_root / f"{name}.json"
         record = earlier_record(done, spec)
         if record is None:

@@ -16,9 +16,16 @@ class HeadProbeWorkflow:
     def settings(self, model: str) -> dict:
         return settings_for(self.hp, model)
 
+    def probe_settings(self, model: str) -> dict:
+        """What the probing job reads: the model's settings without the fine-tuning rate (it cannot change a probe)."""
+        return {k: v for k, v in self.settings(model).items() if k != "finetune_lr"}
+
     def full_spec(self, model: str, task: str, seed) -> dict:
-        """The foundation's full fine-tuning spec of (model, task, seed): what the probed-head runs start from."""
-        return self.wf.train_spec(model, task, "full", seed)
+        """The full fine-tuning spec the probed-head runs of (model, task, seed) share: the foundation's, at this
+        stage's own learning rate when `finetune_lr` sets one."""
+        spec = self.wf.train_spec(model, task, "full", seed)
+        lr = self.settings(model)["finetune_lr"]
+        return spec if lr is None else {**spec, "lr": lr}
 
     def image_size_arg(self, model: str, task: str) -> str:
         """--image-size of the (model, task)'s fine-tuning runs, for the cached features (image tasks only)."""
@@ -36,9 +43,9 @@ class HeadProbeWorkflow:
             if self.hp else []
 
     def starts(self) -> list[str]:
-        """τ = 0: the foundation's full runs of every pair and seed."""
-        return [self.wf.metrics_path(m, t, "full", s) for m, t in self.pairs() for s in self.hp["seeds"]] \
-            if self.hp else []
+        """τ = 0 where it is the foundation's full run (no `finetune_lr` of the model's own): every pair and seed."""
+        return [self.wf.metrics_path(m, t, "full", s) for m, t in self.pairs() for s in self.hp["seeds"]
+                if self.settings(m)["finetune_lr"] is None] if self.hp else []
 
     def taus(self) -> dict[str, list[str]]:
         """Each model's τ grid (the results stage reads each model's trend over its own grid)."""

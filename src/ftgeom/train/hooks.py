@@ -70,9 +70,15 @@ def _no_inputs(spec: dict) -> dict:
     return {}
 
 
+def _no_head(spec: dict) -> dict | None:
+    return None
+
+
 @dataclass
 class Extensions:
-    """What the stages above this layer add to a run, decided from its spec: `hooks(spec)` (Hook instances) and
-    `method_inputs(spec)` (data a method receives besides its options: a subspace basis, positions to hold)."""
+    """What the stages above this layer add to a run, decided from its spec: `hooks(spec)` (Hook instances),
+    `method_inputs(spec)` (data a method receives besides its options: a subspace basis, positions to hold) and
+    `head_state(spec)` (a head to start from instead of the seed's fresh one: a probed head; None for none)."""
     hooks: Callable[[dict], list[Hook]] = _no_hooks
     method_inputs: Callable[[dict], dict] = _no_inputs
+    head_state: Callable[[dict], dict | None] = _no_head

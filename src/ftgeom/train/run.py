@@ -45,6 +45,7 @@ def finetune(spec: dict, data_dir: Path, model_dir: Path, out: Path, state_dir: 
     with phases("load"):
         data = load_task(data_dir, model_info(model_dir), spec.get("image_size"))
         task_model = load_task_model(model_dir, data.info, cfg.seed, head=spec.get("head", "linear"))
+        head_state = extensions.head_state(spec) if head_state is None else head_state
         if head_state is not None:
             task_model.head.load_state_dict(head_state)
         inputs = extensions.method_inputs(spec)

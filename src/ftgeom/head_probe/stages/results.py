@@ -17,7 +17,8 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--probes", nargs="+", required=True)
     ap.add_argument("--runs", nargs="+", required=True, help="head_probe_finetune output folders")
-    ap.add_argument("--start", nargs="+", required=True, help="the foundation's full runs (τ = 0)")
+    ap.add_argument("--start", nargs="*", default=[],
+                    help="the foundation's full runs (τ = 0) of the models without a finetune_lr of their own")
     ap.add_argument("--linear", required=True, type=Path)
     ap.add_argument("--taus", required=True)
     ap.add_argument("--settings", default="{}", help="the head_probe config section (JSON): which claims it runs")
