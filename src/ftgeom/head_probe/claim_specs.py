@@ -79,9 +79,8 @@ SCALE = {
     "C2b": "Possible (as C2a).",
     "C3a": "Possible (as C2a); a rise-then-fall needs enough interior τ to show: ours has four per model.",
     "C3b": "Possible (as C3a).",
-    "C4a": f"Likely: in two epochs the head's start weighs more than at the paper's scale, and the fine-tuning recipe "
-           f"after probing is the foundation's (the authors' uses a 100 times smaller rate than the probe's); "
-           f"{_PAPER_GRID}.",
+    "C4a": f"Likely: two fine-tuning epochs on 500 examples give the head's start little room to change the outcome "
+           f"(the paper's runs are longer and larger); {_PAPER_GRID}.",
     "C4b": "Likely (as C4a).",
     "C5a": "Possible (as C4a).",
 }
