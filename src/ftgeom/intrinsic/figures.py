@@ -61,6 +61,7 @@ def d_ablation(curve: pd.DataFrame, runs: pd.DataFrame, out: Path) -> None:
         ax.set(xscale="log", xlabel="subspace dimension d", ylabel="test score ×100", title=task)
         ax.set_xticks(sorted(curve["d"].unique()), labels=[str(d) for d in sorted(curve["d"].unique())])
         ax.legend(fontsize=7)
+    fig.tight_layout()  # more tasks, more rows: keep each row's axis labels clear of the titles below
     style.save(fig, out / "d_ablation")
 
 
