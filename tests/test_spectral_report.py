@@ -113,3 +113,8 @@ def test_stability_jobs_read_only_what_changes_their_numbers():
     assert settings[0] == settings[2] and settings[1] == settings[3]
     assert settings[0]["trajectory_tasks"] == ["a"] and settings[1]["trajectory_tasks"] == []
     assert plan.stability_settings({**sb, "ks": [1, 4, 16]}, "a") != settings[0]
+
+
+def test_a_config_without_scale_groups_has_no_twin_rows():
+    units, pairs = analysis.twin_units(pd.Series(dtype=float), {"scale": []}, "B2a")
+    assert pairs == [] and units.empty

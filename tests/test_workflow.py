@@ -55,7 +55,9 @@ def test_head_probe_config_errors_are_named(tmp_path):
                        "must include 0")
     _fails_fast_naming(tmp_path, lambda c: c["head_probe"].update(seeds=[0, 9]), "head_probe.seeds[1]")
     _fails_fast_naming(tmp_path, lambda c: c["head_probe"].update(converged_epochs={"nobody": 5}),
-                       "head_probe.converged_epochs", "no converged epochs for model")
+                       "head_probe.converged_epochs.nobody", "not a model of head_probe.models")
+    _fails_fast_naming(tmp_path, lambda c: c["head_probe"].update(converged_epochs={"tiny-bert": 5}),
+                       "head_probe.converged_epochs", "no converged epochs for model 'tiny-effnet'")
 
 
 def test_intrinsic_config_errors_are_named(tmp_path):

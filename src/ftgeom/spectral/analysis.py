@@ -175,6 +175,8 @@ def twin_units(values: pd.Series, sb: dict, claim_id: str) -> tuple[pd.Series, l
             for seed in group["seeds"]:
                 out[(top, task, seed)] = values.get((top, task, seed), np.nan) - values.get((scratch[0], task, seed),
                                                                                           np.nan)
+    if not pairs:
+        return pd.Series(dtype=float), pairs
     return model_task_units(unit_series(out, ["model", "task", "seed"]), claim_id), pairs
 
 
@@ -209,7 +211,7 @@ def claim_rows(df: pd.DataFrame, sb: dict, cross_units: pd.Series, scale: pd.Dat
         if len(fitted) >= 2:
             setting = f"{', '.join(fitted)}; {', '.join(group['tasks'])}; k = {k}; {config}"
             rows.append(claim_row(SPEC["B3a"], setting, model_task_units(scale_units(scale, g, fitted), "B3a")))
-    ratio = scale.set_index(["model", "task", "seed"])["log_ratio"]
+    ratio = scale.set_index(["model", "task", "seed"])["log_ratio"] if len(scale) else pd.Series(dtype=float)
     twins, pairs = twin_units(ratio, sb, "B3b")
     if pairs:
         rows.append(claim_row(SPEC["B3b"], f"{'; '.join(pairs)}; k = {k}; {config}", twins))
