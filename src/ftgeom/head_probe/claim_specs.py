@@ -19,7 +19,8 @@ TREND = ("Specifically, as the energy increases, the Euclidean and cosine distan
 PRINCIPLES = ("Inspired by this, we give several practical principles that lead to better downstream performance "
               "(abstract; the principles themselves are in the body, not reachable offline)")
 PEAK = ("interior-peak margin of the {what} against start energy over the τ grid (highest interior point above both "
-        "ends, / mean; > 0: rises, then falls){epochs}; bar 1% of the mean")
+        "ends, / mean; > 0: rises, then falls){epochs}; bar 1% of the mean (a smaller rise-then-fall is not one a reader "
+        "could see in the paper's figures)")
 EPOCHS = ("at each fine-tuning epoch, then averaged over the epochs (the authors record the measures during "
           "fine-tuning; one epoch alone can flip a sweep's trend)")
 
@@ -60,7 +61,8 @@ SPECS = (
         runs=lambda c: any("smooth" in v for v in c.get("variants", {}).values())),
     ClaimSpec(
         "C6a", "exploratory", "Our overparameterised linear model shows C2's trend.", "",
-        "Spearman correlation between start energy and ‖z_T − z_0‖ over τ", "a random problem", 0.0, "greater",
+        "Spearman correlation between start energy and ‖z_T − z_0‖ over τ; bar 0 (the trend's sign, as in C2)",
+        "a random problem", 0.0, "greater",
         runs=lambda c: bool(c.get("linear_model"))),
     ClaimSpec("C6b", "exploratory", "Our overparameterised linear model shows C3's trend in <z_T, z_0>.", "",
               PEAK.format(what="<z_T, z_0>", epochs=""), "a random problem", MIN_PEAK, "greater",
