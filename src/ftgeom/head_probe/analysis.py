@@ -3,8 +3,8 @@
 Units of every interval: (model, task), the per-sweep statistics of its seeds (one probing and fine-tuning sweep
 over τ per seed) averaged first, or the simulation's problem seeds. Per-sweep statistics are rank correlations
 (Spearman) over the τ sweep and, for the "first rise, then fall" claims, the interior-peak margin: how far the
-highest interior point of the measure (ordered by energy) rises above both ends, divided by the measure's mean. It is positive only for an interior maximum; a
-quadratic's curvature would not do, since a concave but monotone curve also has negative curvature.
+highest interior point of the measure (ordered by energy) rises above both ends, divided by the measure's mean. It
+is positive only for an interior maximum; a quadratic's curvature would not do, since a concave but monotone curve also has negative curvature.
 """
 from __future__ import annotations
 
@@ -170,17 +170,15 @@ def claim_rows(runs: pd.DataFrame, curves: pd.DataFrame, taus: dict | list, line
     grids = taus if isinstance(taus, dict) else {m: taus for m in base["model"].unique()}
     in_grid = [str(t) in {str(x) for x in grids.get(m, [])} for m, t in zip(base["model"], base["tau"])]
     base = base[in_grid]
-    per_epoch = epoch_measures(base, epochs) if epochs is not None and len(epochs) else None
-    for label, sub in _settings(base):
+    by_epoch = epochs is not None and len(epochs) > 0
+    for label, units in _settings(base):
         setting = f"{label} ({config})"
-        units = sub
         probe_grid = pd.concat([_probe_grid(curves, units[units["model"] == m], grids[m])
                                 for m in units["model"].unique()])
         rows.append(claim_row(SPEC["C1"], setting,
                               _units(_per_unit(probe_grid, lambda g: _spearman(g["epoch"], g["energy"])), "C1")))
-        trend = units if per_epoch is None else per_epoch[per_epoch["model"].isin(units["model"].unique()) &
-                                                          per_epoch["task"].isin(units["task"].unique())]
-        stat = _per_unit if per_epoch is None else _over_epochs
+        trend = epoch_measures(units, epochs) if by_epoch else units
+        stat = _over_epochs if by_epoch else _per_unit
         for measure, claim_id in (("distance", "C2a"), ("cosine_distance", "C2b")):
             rows.append(claim_row(SPEC[claim_id], setting, _units(
                 stat(trend, lambda g, m=measure: _spearman(g["energy"], g[m])), claim_id)))
@@ -189,7 +187,7 @@ def claim_rows(runs: pd.DataFrame, curves: pd.DataFrame, taus: dict | list, line
                 stat(trend, lambda g, m=measure: interior_peak(g["energy"], g[m])), claim_id)))
         for claim_id, end in (("C4a", "0"), ("C4b", CONVERGED)):  # each end on its own, not the better of the two
             rows.append(claim_row(SPEC[claim_id], setting, _units(_intermediate_gain(units, end), claim_id)))
-        rows += _smoothing_rows(runs[runs["backbone"].isin(sub["backbone"].unique())], setting)
+        rows += _smoothing_rows(runs[runs["backbone"].isin(units["backbone"].unique())], setting)
     rows += linear_rows(linear)
     return rows
 

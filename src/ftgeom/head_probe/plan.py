@@ -27,7 +27,7 @@ def settings_for(hp: dict, model: str) -> dict:
             "taus": list(_per_model(hp["taus"], model)), "lr": _per_model(hp["lr"], model),
             "converged_epochs": _per_model(hp["converged_epochs"], model), "label_smoothing": hp["label_smoothing"],
             "variants": ["base", *hp.get("variants", {}).get(model, [])],
-            "finetune_lr": _per_model(hp.get("finetune_lr"), model) if hp.get("finetune_lr") is not None else None}
+            "finetune_lr": _per_model(hp.get("finetune_lr"), model)}
 
 
 def probe_settings(hp: dict, head: str, batch_size: int) -> dict[str, dict]:

@@ -1,7 +1,7 @@
 """Paper C's paths and run lists for the rules (rules/head_probe.smk binds one `HeadProbeWorkflow`)."""
 from __future__ import annotations
 
-from ftgeom.head_probe.plan import finetune_runs, settings_for
+from ftgeom.head_probe.plan import finetune_runs, own_recipe, settings_for
 from ftgeom.workflow import Workflow
 
 
@@ -45,7 +45,7 @@ class HeadProbeWorkflow:
     def starts(self) -> list[str]:
         """τ = 0 where it is the foundation's full run (no `finetune_lr` of the model's own): every pair and seed."""
         return [self.wf.metrics_path(m, t, "full", s) for m, t in self.pairs() for s in self.hp["seeds"]
-                if self.settings(m)["finetune_lr"] is None] if self.hp else []
+                if not own_recipe(self.settings(m))] if self.hp else []
 
     def taus(self) -> dict[str, list[str]]:
         """Each model's τ grid (the results stage reads each model's trend over its own grid)."""

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ftgeom.claims import claim_row, unit_means, unit_series
-from ftgeom.spectral.claim_specs import SPECS
+from ftgeom.spectral.claim_specs import SPECS, slope_models, twin
 
 SPEC = {s.claim_id: s for s in SPECS}
 
@@ -166,14 +166,13 @@ def twin_units(values: pd.Series, sb: dict, claim_id: str) -> tuple[pd.Series, l
     value minus its twin's (values per (model, task, seed), paired by task and seed, seeds then averaged)."""
     out, pairs = {}, []
     for group in sb.get("scale", []):
-        scratch = [m for m in group["models"] if group["examples"][m] == 0]
-        if not scratch or all(group["examples"][m] == 0 for m in group["models"]):
+        if twin(group) is None:
             continue
-        top = max(group["models"], key=lambda m: group["examples"][m])
-        pairs.append(f"{top} minus {scratch[0]}")
+        top, scratch = twin(group)
+        pairs.append(f"{top} minus {scratch}")
         for task in group["tasks"]:
             for seed in group["seeds"]:
-                out[(top, task, seed)] = values.get((top, task, seed), np.nan) - values.get((scratch[0], task, seed),
+                out[(top, task, seed)] = values.get((top, task, seed), np.nan) - values.get((scratch, task, seed),
                                                                                           np.nan)
     if not pairs:
         return pd.Series(dtype=float), pairs
@@ -207,7 +206,7 @@ def claim_rows(df: pd.DataFrame, sb: dict, cross_units: pd.Series, scale: pd.Dat
         rows.append(claim_row(SPEC["B2b"], f"{', '.join(sb.get('unrelated', {}))}; unrelated pairs; k = "
                               f"{sb.get('cross_k', 16)}; {config}", task_shares(cross_units)))
     for g, group in enumerate(sb.get("scale", [])):
-        fitted = group.get("slope_models") or [m for m in group["models"] if group["examples"][m] > 0]
+        fitted = slope_models(group)
         if len(fitted) >= 2:
             setting = f"{', '.join(fitted)}; {', '.join(group['tasks'])}; k = {k}; {config}"
             rows.append(claim_row(SPEC["B3a"], setting, model_task_units(scale_units(scale, g, fitted), "B3a")))

@@ -23,20 +23,17 @@ LOG_RATIO = ("log10[(1 − overlap)_null / (1 − overlap)_real] of the top-k le
              "matrices with ≥ 4k singular values")
 
 
-def _slope_models(group: dict) -> list[str]:
+def slope_models(group: dict) -> list[str]:
     """The models of a group B3a fits its slope over: those that differ only in their pretraining data."""
     return group.get("slope_models") or [m for m in group["models"] if group["examples"][m] > 0]
 
 
-def _scratch(group: dict) -> bool:
-    return any(e == 0 for e in group["examples"].values())
-
-
-def _pretrained(group: dict) -> int:
-    """How many models of a pretraining-scale group saw any pretraining (B3a fits a slope over them, B3b compares
-    the one with its random twin)."""
-    return sum(e > 0 for e in group["examples"].values())
-
+def twin(group: dict) -> tuple[str, str] | None:
+    """(the group's most pretrained model, its randomly initialised twin) that B2a and B3b compare, or None when the
+    group lacks either."""
+    scratch = [m for m in group["models"] if group["examples"][m] == 0]
+    top = max(group["models"], key=lambda m: group["examples"][m])
+    return (top, scratch[0]) if scratch and group["examples"][top] > 0 else None
 
 
 def _peft_has(b: dict, *runs: str) -> bool:
@@ -65,8 +62,7 @@ SPECS = (
         "pretraining establishes a reusable spectral coordinate system (abstract)",
         f"{ENERGY} of the pretrained model minus that of the same architecture initialised at random and fine-tuned "
         "the same way (its own top-k block)", "(model, task) of a pretraining-scale group; its seeds averaged first",
-        0.0, "greater", "reusable (abstract)", runs=lambda b: any(_pretrained(g) >= 1 and _scratch(g)
-                                                                    for g in b.get("scale", []))),
+        0.0, "greater", "reusable (abstract)", runs=lambda b: any(twin(g) for g in b.get("scale", []))),
     ClaimSpec(
         "B2c", "ours", "Fine-tuning's update concentrates in the pretrained leading block more than an update "
         "independent of the basis would.", "", ENERGY, UNIT, 0.0, "greater"),
@@ -85,7 +81,7 @@ SPECS = (
         "slope of the B1c log ratio on log10(unique pretraining examples) over the models that differ only in "
         "their pretraining data (the group's slope_models)",
         "task; the slope fitted per seed, then averaged", 0.0, "greater", "more stable (abstract)",
-        runs=lambda b: any(len(_slope_models(g)) >= 2 for g in b.get("scale", []))),
+        runs=lambda b: any(len(slope_models(g)) >= 2 for g in b.get("scale", []))),
     ClaimSpec(
         "B3b", "paper", "A pretrained model is spectrally more stable than its randomly initialised twin.",
         "Models pretrained on larger datasets exhibit greater spectral stability under distribution shift or task "
@@ -93,7 +89,7 @@ SPECS = (
         "architecture initialised at random, fine-tuned the same way",
         "(model, task) of a pretraining-scale group; its seeds averaged first", 0.0, "greater",
         "more stable (abstract)",
-        runs=lambda b: any(_pretrained(g) >= 1 and _scratch(g) for g in b.get("scale", []))),
+        runs=lambda b: any(twin(g) for g in b.get("scale", []))),
     ClaimSpec(
         "B4a", "paper", f"Spectral-coefficient fine-tuning at ≈ 0.2 % of the parameters is within {MARGIN:g} points "
         "of full fine-tuning.",
