@@ -85,7 +85,7 @@ rule head_probe_finetune:
         mem_mb=res("finetune", "mem_mb"),
         runtime=lambda w: res("finetune", "runtime") * len(HW.finetune_runs(w.model, w.seed)),
     params:
-        spec=lambda w: json_arg(HW.full_spec(w.model, w.task, w.seed)),
+        spec=lambda w: json_arg(HW.job_spec(w.model, w.task, w.seed)),
         runs=lambda w: json_arg(HW.finetune_runs(w.model, w.seed)),
         state=f"{R}/state/head_probe/{{model}}/{{task}}/seed{{seed}}",
     shell:

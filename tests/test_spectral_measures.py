@@ -8,7 +8,7 @@ from ftgeom.spectral.measures import (
     Svd, compare, energy_share, energy_share_random, intruders, matched_cosines, overlap, principal_cosines,
     random_overlap, relative_sv_change, stable_rank, svd, top_subspace,
 )
-from ftgeom.spectral.null import haar_orthonormal, perturbation, same_frobenius, same_spectrum
+from ftgeom.nulls import haar_orthonormal, perturbation, same_frobenius, same_spectrum
 
 
 def gen(seed=0):

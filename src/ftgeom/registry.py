@@ -9,9 +9,11 @@ from ftgeom.entry import PaperEntry
 from ftgeom.head_probe.entry import ENTRY as HEAD_PROBE
 from ftgeom.intrinsic.entry import ENTRY as INTRINSIC
 from ftgeom.spectral.entry import ENTRY as SPECTRAL
+from ftgeom.synthesis.entry import ENTRY as SYNTHESIS
 from ftgeom.train.hooks import Extensions
 
-PAPERS: tuple[PaperEntry, ...] = (INTRINSIC, SPECTRAL, HEAD_PROBE)
+# The synthesis comes last: it reads the three papers' outputs (its claims are `ours`, listed apart).
+PAPERS: tuple[PaperEntry, ...] = (INTRINSIC, SPECTRAL, HEAD_PROBE, SYNTHESIS)
 
 
 def by_name(name: str) -> PaperEntry:

@@ -21,6 +21,10 @@ def _check_head_probe(config: dict) -> None:
     for i, seed in enumerate(hp.get("variant_seeds", [])):
         if seed not in hp.get("seeds", ft["seeds"]):
             raise ConfigError(f"config error: head_probe.variant_seeds[{i}]: seed {seed} is not in head_probe.seeds")
+    for i, seed in enumerate((hp.get("weight_geometry") or {}).get("seeds", [])):
+        if seed not in hp.get("seeds", ft["seeds"]):
+            raise ConfigError(f"config error: head_probe.weight_geometry.seeds[{i}]: seed {seed} is not in "
+                              "head_probe.seeds")
     for key in ("taus", "lr", "variants", "converged_epochs", "finetune_lr"):
         if isinstance(hp.get(key), dict):
             for model in hp[key]:

@@ -33,11 +33,9 @@ def shared_run_spec(config: dict, model: str, task: str, method: str, seed: int)
 
 
 def run_hooks(spec: dict) -> list:
-    if not spec.get("track_features"):
-        return []
-    from ftgeom.head_probe.feature_drift import FeatureDrift
+    from ftgeom.head_probe.runs import run_hooks as hooks
 
-    return [FeatureDrift()]
+    return hooks(spec)
 
 
 def run_head(spec: dict) -> dict | None:

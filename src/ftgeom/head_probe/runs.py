@@ -58,19 +58,21 @@ def finetune_from_heads(base_spec: dict, runs: list[tuple[str, object]], heads_f
 
     A finished run's record is kept under state_root until the whole job is done, so a killed job resumes after
     its last finished run (and inside the unfinished one, from its checkpoint)."""
-    from ftgeom.head_probe.feature_drift import FeatureDrift
     from ftgeom.train.hooks import Extensions
     from ftgeom.train.run import earlier_record, finetune
 
     heads = torch.load(heads_file, weights_only=True)
     probe_record = read_json(probe_file)
     seed = base_spec["seed"]
+    geometry = base_spec.pop("weight_geometry", None)  # the base variant's τ sweep records it (head_probe.weight_geometry)
     records = []
     for variant, tau in runs:
         name = run_name(variant, tau)
         settings = next(r["settings"] for r in probe_record["probes"]
                         if r["variant"] == ("base" if variant == "early" else variant))
         spec = probe_run_spec(base_spec, variant, tau, settings)
+        if geometry and variant == "base":
+            spec["weight_geometry"] = geometry
         done = state_root / f"{name}.json"
         record = earlier_record(done, spec)
         if record is None:
@@ -78,9 +80,20 @@ def finetune_from_heads(base_spec: dict, runs: list[tuple[str, object]], heads_f
                                     "start": probe_energy(probe_record, variant, seed, tau)}}
             record = finetune(spec, data_dir, model_dir, done, state_root / name, ops=ops,
                               head_state=heads[head_key(variant, seed, tau)], extra=extra,
-                              extensions=Extensions(hooks=lambda _spec: [FeatureDrift()]))
+                              extensions=Extensions(hooks=run_hooks))
         write_json(out_dir / f"{name}.json", record)
         print(f"{name} seed {seed}: energy {record['head_probe']['start']['energy']:.3f} "
               f"test {record['metric']} {record['test_score']:.4f}", flush=True)
         records.append(record)
     return records
+
+
+def run_hooks(spec: dict) -> list:
+    """The hooks of a paper-C run: feature drift always (when tracked), weight geometry when its spec asks."""
+    from ftgeom.head_probe.feature_drift import FeatureDrift
+    from ftgeom.head_probe.weight_geometry import WeightGeometry
+
+    hooks = [FeatureDrift()] if spec.get("track_features") else []
+    if spec.get("weight_geometry"):
+        hooks.append(WeightGeometry(spec["weight_geometry"]["k"], spec["seed"]))
+    return hooks

@@ -27,6 +27,13 @@ class HeadProbeWorkflow:
         lr = self.settings(model)["finetune_lr"]
         return spec if lr is None else {**spec, "lr": lr}
 
+    def job_spec(self, model: str, task: str, seed) -> dict:
+        """What a fine-tuning job of one seed reads: full_spec, and `weight_geometry` ({k}) when the seed is one of
+        `head_probe.weight_geometry.seeds` (its base τ sweep then records how far the weights moved)."""
+        geometry = self.hp.get("weight_geometry") or {}
+        spec = self.full_spec(model, task, seed)
+        return {**spec, "weight_geometry": {"k": geometry["k"]}} if int(seed) in geometry.get("seeds", []) else spec
+
     def image_size_arg(self, model: str, task: str) -> str:
         """--image-size of the (model, task)'s fine-tuning runs, for the cached features (image tasks only)."""
         spec = self.full_spec(model, task, 0)

@@ -85,7 +85,27 @@ def block(claims: pd.DataFrame, where: str | None = None) -> str:
         legend += [f"- **{claim_id}** ({first['kind']}) {_html(first['claim'])}",
                    f"  - measure: {_html(first['measure'])}", f"  - unit: {_html(first['unit'])}"]
     table = markdown_table(claims.assign(setting=claims["setting"].map(_html), robust=claims["robust"].map(_html)))
-    return "\n".join([BEGIN, "", summary, "", machine_line, "", *legend, "", table.rstrip("\n"), "", END])
+    return "\n".join([BEGIN, "", summary, "", *connects(claims), machine_line, "", *legend, "", table.rstrip("\n"),
+                       "", END])
+
+
+def _number(x: float) -> str:
+    return "--" if not np.isfinite(x) else f"{x:.3g}"
+
+
+def connects(claims: pd.DataFrame, letter: str = "S") -> list[str]:
+    """'What connects the papers': one sentence per row of the synthesis (its claim, verdict and interval), or
+    nothing when the run has no synthesis rows."""
+    rows = claims[claims["claim_id"].astype(str).str.startswith(letter)]
+    if not len(rows):
+        return []
+    lines = ["**What connects the papers.** The synthesis asks, on the same runs, what none of the three papers "
+             "asks (kind ours, not counted above):", ""]
+    for _, r in rows.iterrows():
+        verdict = r["verdict"] + ("" if str(r["robust"]).startswith("yes") else ", not robust")
+        lines.append(f"- {r['claim_id']}: {_html(r['claim'])} {verdict.capitalize()}: {_number(float(r['effect']))} "
+                     f"[{_number(float(r['ci_low']))}, {_number(float(r['ci_high']))}], n = {int(r['n'])}.")
+    return lines + [""]
 
 
 def current(readme_text: str) -> str | None:

@@ -2,7 +2,7 @@
 
 All math is float64 on thin SVDs (r = min(m, n) singular triplets). Because ΔW is tiny and low rank, raw overlaps
 come out ~1.000; ``compare`` puts every measure next to the same measure for null updates of the same size
-(see ``null.py``), which is the comparison that carries information.
+(see ``ftgeom.nulls``), which is the comparison that carries information.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ftgeom.spectral.null import perturbation
+from ftgeom.nulls import perturbation
 
 
 @dataclass

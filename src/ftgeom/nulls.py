@@ -1,4 +1,5 @@
-"""Null perturbations of a fine-tuning update ΔW, for judging how special the real update is.
+"""Null perturbations of a fine-tuning update ΔW, for judging how special the real update is. Shared: paper B's
+stability measures and paper C's weight geometry (ftgeom.head_probe.weight_geometry) both draw them.
 
 A raw overlap of ~1.000 between the singular bases of W0 and W0 + ΔW says little when ‖ΔW‖ is ~2 % of ‖W0‖: almost any
 update that small leaves the leading singular vectors in place. Each null therefore replaces ΔW by a random update that

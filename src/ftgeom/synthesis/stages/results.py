@@ -1,0 +1,93 @@
+"""Rule synthesis_results: claims S1-S5, their tables (CSV + LaTeX) and five figures.
+
+python -m ftgeom.synthesis.stages.results --tasks DIR ... --frontier-dirs DIR ... --frontier-records M.json ...
+       --geometry DIR ... --transfer T.csv --settings JSON --claims C.csv --tables DIR --figures DIR [--config NAME]
+--tasks: synthesis_task folders (results/synthesis/<model>/<task>); --frontier-dirs: paper A's subspace jobs and
+paper B's PEFT jobs of the frontier's tasks; --frontier-records: the foundation's Full and Freeze records of them;
+--geometry: paper C's fine-tuning jobs that record weight geometry; --transfer: paper A's transfer table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from ftgeom.runtime import run_stage
+from ftgeom.synthesis.entry import ENTRY
+
+
+def _task_measures(dirs: list[Path]):
+    import pandas as pd
+
+    from ftgeom.provenance import load_safetensors
+
+    frames, subspaces = [], {}
+    for d in dirs:  # results/synthesis/<model>/<task>
+        model, task = d.parent.name, d.name
+        frames.append(pd.read_csv(d / "measures.csv").assign(model=model, task=task))
+        subspaces.setdefault(model, {})[task] = load_safetensors(d / "subspaces.safetensors")
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), subspaces
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tasks", nargs="*", default=[], type=Path)
+    ap.add_argument("--frontier-dirs", nargs="*", default=[], type=Path)
+    ap.add_argument("--frontier-records", nargs="*", default=[], type=Path)
+    ap.add_argument("--geometry", nargs="*", default=[], type=Path)
+    ap.add_argument("--transfer", type=Path)
+    ap.add_argument("--settings", required=True, help="{synthesis: section, d: intrinsic.d, parts: the analyses the config gives data for}")
+    for name in ("claims", "tables", "figures"):
+        ap.add_argument(f"--{name}", required=True, type=Path)
+    ap.add_argument("--config", default=os.environ.get("FTGEOM_CONFIG_NAME", "default"),
+                    help="config name for the claims' setting column (the workflow sets $FTGEOM_CONFIG_NAME)")
+    args = ap.parse_args(argv)
+    import pandas as pd
+
+    from ftgeom.claims import check_rows, write_claims
+    from ftgeom.provenance import write_text
+    from ftgeom.report.style import theme
+    from ftgeom.synthesis import analysis, figures, frontier, geometry, tables, transfer
+    from ftgeom.synthesis.claim_specs import specs
+
+    settings = json.loads(args.settings)
+    sy = settings["synthesis"]
+    measures, subspaces = _task_measures(args.tasks)
+    records = [*args.frontier_records, *(p for d in args.frontier_dirs for p in sorted(d.glob("*.json")))]
+    runs = frontier.load(records) if records else pd.DataFrame()
+    front = frontier.table(runs) if len(runs) else pd.DataFrame()
+    sweeps = geometry.load(args.geometry)
+    moves = pd.read_csv(args.transfer) if args.transfer else pd.DataFrame()
+    overlaps = {model: transfer.task_overlaps(subspaces.get(model, {})) for model in set(moves.get("model", []))}
+    pairs = pd.concat([transfer.pairs(g, overlaps[m]) for m, g in moves.groupby("model")], ignore_index=True) \
+        if len(moves) else pd.DataFrame()
+    table_specs = specs(sy)
+    rows, tests = analysis.claim_rows(table_specs, args.config, runs, settings["d"], measures, sweeps, pairs,
+                                     overlaps, sy["permutations"])
+    check_rows(table_specs, rows, {**sy, "parts": settings["parts"]})
+    claims = write_claims(rows, args.claims)
+    block = analysis.block_table(measures) if len(measures) else pd.DataFrame()
+    outliers = analysis.outlier_table(measures) if len(measures) and "outliers" in measures else pd.DataFrame()
+    test = next(iter(tests.values()), {})  # the first model's test (the default has one model in paper A)
+    out = {"frontier": front, "block": block, "geometry": sweeps, "outliers": outliers,
+           "transfer": pairs.assign(permutation_p=pairs["model"].map(lambda m: tests[m]["p"])) if len(pairs) else pairs}
+    args.tables.mkdir(parents=True, exist_ok=True)
+    for name in ENTRY.tables_csv:
+        write_text(ENTRY.table(args.tables.parent, name), out[name].to_csv(index=False, float_format="%.6g"))
+    tex = {"frontier": tables.frontier(front), "summary": tables.summary(block, outliers, sweeps, test)}
+    for name in ENTRY.tables_tex:
+        write_text(ENTRY.table(args.tables.parent, name, "tex"), tex[name] or "% no such part in this config\n")
+    theme()
+    args.figures.mkdir(parents=True, exist_ok=True)
+    figures.frontier(front, args.figures)
+    figures.block_share(block, args.figures)
+    figures.geometry(sweeps, args.figures)
+    figures.outliers(outliers, args.figures)
+    if len(pairs):
+        figures.transfer(pairs, test, args.figures)
+    print(claims[["claim_id", "effect", "ci_low", "ci_high", "n", "verdict"]].to_string(index=False), flush=True)
+
+
+if __name__ == "__main__":
+    run_stage(main)
