@@ -38,7 +38,8 @@ rule synthesis_results:
         tasks=YW.task_dirs(),
         frontier_dirs=YW.frontier_dirs(),
         frontier_records=YW.frontier_records(),
-        geometry=YW.geometry_dirs(),
+        geometry=YW.geometry_inputs(),
+        head_probe_runs=YW.head_probe_runs(),
         transfer=YW.transfer_table(),
     output:
         **stage_outputs(SYNTHESIS),
@@ -57,6 +58,6 @@ rule synthesis_results:
         tables=lambda w, output: str(Path(output.tables[0]).parent),
     shell:
         "python -m ftgeom.synthesis.stages.results --tasks {input.tasks} --frontier-dirs {input.frontier_dirs}"
-        " --frontier-records {input.frontier_records} --geometry {input.geometry} --transfer {input.transfer}"
+        " --frontier-records {input.frontier_records} --geometry {input.geometry} --head-probe-runs {input.head_probe_runs} --transfer {input.transfer}"
         " --settings {params.settings} --claims {output.claims} --tables {params.tables} --figures {output.figures}"
         " > {log} 2>&1"

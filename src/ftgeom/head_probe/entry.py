@@ -27,9 +27,17 @@ def macro_settings(hp: dict) -> dict:
 
 
 def shared_run_spec(config: dict, model: str, task: str, method: str, seed: int) -> dict:
-    """τ = 0 of paper C is the shared full run of its (model, task): it tracks the features' drift, each epoch."""
+    """τ = 0 of paper C is the shared full run of its (model, task) unless the stage has its own fine-tuning rate: it
+    tracks the features' drift, each epoch, and on a `weight_geometry` seed records how far its weights moved."""
+    from ftgeom.head_probe.plan import own_recipe, settings_for
+
     hp = config.get("head_probe") or {}
-    return {"track_features": True} if method == "full" and task in hp.get("models", {}).get(model, []) else {}
+    if method != "full" or task not in hp.get("models", {}).get(model, []):
+        return {}
+    geometry = hp.get("weight_geometry") or {}
+    if int(seed) in geometry.get("seeds", []) and not own_recipe(settings_for(hp, model)):
+        return {"track_features": True, "weight_geometry": {"k": geometry.get("k", 16)}}
+    return {"track_features": True}
 
 
 def run_hooks(spec: dict) -> list:

@@ -96,7 +96,7 @@ def _number(x: float) -> str:
 def connects(claims: pd.DataFrame, letter: str = "S") -> list[str]:
     """'What connects the papers': one sentence per row of the synthesis (its claim, verdict and interval), or
     nothing when the run has no synthesis rows."""
-    rows = claims[claims["claim_id"].astype(str).str.startswith(letter)]
+    rows = claims[claims["claim_id"].astype(str).str.startswith(letter)].sort_values("claim_id", kind="stable")
     if not len(rows):
         return []
     lines = ["**What connects the papers.** The synthesis asks, on the same runs, what none of the three papers "

@@ -95,15 +95,15 @@ def latex_table(claims: pd.DataFrame, footer: str = "") -> str:
     """A longtable grouped by kind: each claim's sentence once, its measure under it, then one line per setting;
     a verdict that is not robust is marked † and its reason follows on the next line."""
     level = f"{100 * LEVEL:g}\\%"
-    head = (f"\\textbf{{setting}} & \\textbf{{effect}} & \\textbf{{{level} CI (t)}} & $\\mathbf{{n}}$ & "
+    head = (f"\\textbf{{setting}} & \\textbf{{effect}} & \\textbf{{{level} CI}} & $\\mathbf{{n}}$ & "
             "\\textbf{test} & \\textbf{publ.} & \\textbf{verdict} \\\\")
     span = "\\multicolumn{7}{@{}p{\\linewidth}@{}}"
     lines = ["\\begingroup\\footnotesize\\setlength{\\tabcolsep}{4pt}",
              # published figures are free text: a wrapped column keeps the verdict on the page
              "\\begin{longtable}{@{}>{\\raggedright\\arraybackslash}p{0.3\\linewidth} r l r l "
              ">{\\raggedright\\arraybackslash}p{0.16\\linewidth} l@{}}",
-             f"\\caption{{Every claim tested by this build, grouped by kind: effect, {level} Student-t interval over "
-             "the independent units, their number, the test and the verdict; $\\dagger$: the verdict is not robust "
+             f"\\caption{{Every claim tested by this build, grouped by kind: effect, {level} interval over the "
+             "independent units (Student-t unless the row's measure names another), their number, the test and the verdict; $\\dagger$: the verdict is not robust "
              "(the reason follows). The rule is stated under the table.}\\label{tab:verdicts}\\\\",
              "\\toprule", head, "\\midrule",
              "\\endfirsthead", "\\toprule", head, "\\midrule", "\\endhead", "\\bottomrule", "\\endfoot"]

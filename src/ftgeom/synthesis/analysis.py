@@ -13,7 +13,8 @@ def _setting(config: str, model_tasks) -> str:
     by_model: dict[str, list[str]] = {}
     for model, task in model_tasks:
         by_model.setdefault(model, []).append(task)
-    return "; ".join(f"{m} on {', '.join(sorted(t))}" for m, t in sorted(by_model.items())) + f" ({config})"
+    where = "; ".join(f"{m} on {', '.join(sorted(t))}" for m, t in sorted(by_model.items()))
+    return f"{where or 'no unit has data'} ({config})"
 
 
 def _row(spec: ClaimSpec, config: str, units: pd.Series) -> dict:

@@ -13,6 +13,14 @@ from ftgeom.synthesis.geometry import MEASURES
 MARKERS = "osDv^<>pXP*h"
 
 
+def _log_scale(ax, values) -> None:
+    """Log y when every value is positive (a tiny run can measure a zero, which log cannot show)."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if len(values) and (values > 0).all():
+        ax.set_yscale("log")
+
+
 def frontier(table: pd.DataFrame, out: Path) -> None:
     """S1: per task, mean test score (± t interval over seeds) against trained encoder-layer parameters."""
     if not len(table):
@@ -38,8 +46,20 @@ def frontier(table: pd.DataFrame, out: Path) -> None:
                                 xytext=(2, -7), textcoords="offset points", color=colors[method])
         ax.set_xscale("symlog", linthresh=1)
         ax.set(title=f"{model}: {task}", xlabel="trained encoder-layer parameters", ylabel="test score (x100)")
-    axes[0].legend(loc="best", fontsize=5, ncol=2)
     fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    for ax in axes[1:]:  # a method missing on the first task still gets its entry
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    columns = style.MAX_COLUMNS
+    if len(panels) % columns:  # the grid's empty slot holds the legend
+        slot = axes[-1].get_position()
+        fig.legend(handles, labels, loc="center left", bbox_to_anchor=(slot.x1 + 0.08, (slot.y0 + slot.y1) / 2),
+                   fontsize=6, ncol=2, frameon=False)
+    else:
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), fontsize=6, ncol=5, frameon=False)
     style.save(fig, out / "frontier")
 
 
@@ -55,9 +75,9 @@ def block_share(table: pd.DataFrame, out: Path) -> None:
         per_task = table.pivot_table(index="layer", columns=["model", "task"], values=col)
         ax.plot(per_task.index, per_task.mean(axis=1), marker="o", ms=3, color=color, label=name)
         ax.fill_between(per_task.index, per_task.min(axis=1), per_task.max(axis=1), color=color, alpha=0.15)
-    ax.set_yscale("log")
+    _log_scale(ax, table[list(series)].to_numpy())
     ax.set(xlabel="encoder layer", ylabel="share of energy in W0's top-k block")
-    ax.legend(fontsize=6)
+    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     fig.tight_layout()
     style.save(fig, out / "block_share")
 
@@ -77,7 +97,7 @@ def geometry(sweeps: pd.DataFrame, out: Path) -> None:
                     label=f"{unit[0]}: {unit[1]}")
         ax.set(xlabel="start energy", ylabel=name)
         if col in ("relative_update", "rotation"):
-            ax.set_yscale("log")
+            _log_scale(ax, sweeps[col])
     axes[0].legend(fontsize=5)
     fig.tight_layout()
     style.save(fig, out / "geometry")
@@ -94,9 +114,10 @@ def outliers(table: pd.DataFrame, out: Path) -> None:
         per_task = table.pivot_table(index="layer", columns=["model", "task"], values=col)
         ax.plot(per_task.index, per_task.mean(axis=1), marker="o", ms=3, color=color, label=name)
         ax.fill_between(per_task.index, per_task.min(axis=1), per_task.max(axis=1), color=color, alpha=0.15)
-    ax.set_yscale("log")
-    ax.set(xlabel="encoder layer", ylabel="fraction of outlier positions among")
-    ax.legend(fontsize=6)
+    _log_scale(ax, table.groupby("layer")[["w0", "low_rank", "chance"]].mean().to_numpy())
+    ax.set(xlabel="encoder layer", ylabel="outlier positions among the N largest")
+    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False,
+              title="entries of", title_fontsize=6)
     fig.tight_layout()
     style.save(fig, out / "outliers")
 

@@ -18,23 +18,37 @@ MEASURES = {"relative_update": "‖ΔW‖ / ‖W0‖", "rotation": "top-k rotati
             "rotation_vs_null": "rotation / same-spectrum null's", "effective_rank": "effective rank of ΔW"}
 
 
-def load(run_dirs: list[str | Path]) -> pd.DataFrame:
-    """One row per base-variant run that recorded its weight geometry: model, task, seed, τ, energy, the measures."""
+def load(records: list[str | Path], runs_table: str | Path | None) -> pd.DataFrame:
+    """One row per base-variant run that recorded its weight geometry: model, task, seed, τ, start energy (paper C's
+    runs table), the measures. `records`: paper C's fine-tuning jobs (their base-tau*.json) and, where τ = 0 is the
+    foundation's full run, its metrics.json."""
     rows = []
-    for d in run_dirs:
-        for path in sorted(Path(d).glob("base-tau*.json")):
-            rec = read_json(path)
+    for path in records:
+        path = Path(path)
+        for p in sorted(path.glob("base-tau*.json")) if path.is_dir() else [path]:
+            rec = read_json(p)
             geometry = rec.get("weight_geometry")
             if not geometry:
                 continue
             m = pd.DataFrame(geometry["matrices"])
             rows.append({"model": rec["model"], "task": rec["task"], "seed": int(rec["seed"]),
-                         "tau": str(rec["head_probe"]["tau"]), "energy": rec["head_probe"]["start"]["energy"],
-                         "score": 100 * rec["test_score"], "k": geometry["k"], "matrices": len(m),
-                         "relative_update": m["relative_update"].mean(), "rotation": m["rotation"].mean(),
+                         "tau": str((rec.get("head_probe") or {}).get("tau", 0)), "score": 100 * rec["test_score"],
+                         "k": geometry["k"], "matrices": len(m), "relative_update": m["relative_update"].mean(),
+                         "rotation": m["rotation"].mean(),
                          "rotation_vs_null": (m["rotation"] / m["null_rotation"]).mean(),
                          "effective_rank": m["effective_rank"].mean()})
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    if not len(frame):
+        return frame
+    runs = pd.read_csv(runs_table, dtype={"tau": str})
+    energy = runs[runs["variant"] == "base"][["model", "task", "seed", "tau", "energy"]]
+    out = frame.merge(energy, on=["model", "task", "seed", "tau"], how="left", validate="one_to_one")
+    missing = out[out["energy"].isna()]
+    if len(missing):
+        r = missing.iloc[0]
+        raise ValueError(f"{runs_table}: no start energy for {r['model']}/{r['task']} seed {r['seed']} τ {r['tau']}")
+    return out[["model", "task", "seed", "tau", "energy", *[c for c in frame if c not in
+                                                            ("model", "task", "seed", "tau")]]]
 
 
 def spearman(x, y) -> float:

@@ -55,5 +55,5 @@ def summary(block: pd.DataFrame, outliers: pd.DataFrame, sweeps: pd.DataFrame, t
         rows.append(["S5", "transfer against update overlap",
                      f"Spearman {test['rho']:.2f}, permutation p = {test['p']:.3f} ({test['pairs']} pairs, "
                      f"{test['tasks']} tasks)"])
-    return _tabular(["claim", "what", "measured"], [[escape(c) for c in r] for r in rows], "llp{0.55\\linewidth}") \
+    return _tabular(["claim", "what", "measured"], [[escape(c) for c in r] for r in rows], "llp{0.5\\linewidth}") \
         if rows else ""

@@ -2,6 +2,7 @@
 three papers' outputs. It adds no training run."""
 from __future__ import annotations
 
+from ftgeom.head_probe.entry import ENTRY as HEAD_PROBE
 from ftgeom.head_probe.workflow import HeadProbeWorkflow
 from ftgeom.intrinsic import plan as intrinsic_plan
 from ftgeom.intrinsic.entry import ENTRY as INTRINSIC
@@ -62,17 +63,28 @@ class SynthesisWorkflow:
                 for s in self.wf.FT["seeds"]]
 
     # --- S3: paper C's sweeps that record their weight geometry
-    def geometry_dirs(self) -> list[str]:
+    def geometry_inputs(self) -> list[str]:
+        """Paper C's fine-tuning jobs of the seeds that record weight geometry and, where τ = 0 is the foundation's
+        full run (no `finetune_lr` of the model's own), that run's metrics."""
+        from ftgeom.head_probe.plan import own_recipe
+
         hp = self.hw.hp or {}
+        if not self.sy:
+            return []
         seeds = [s for s in (hp.get("weight_geometry") or {}).get("seeds", []) if s in hp.get("seeds", [])]
-        return [f"{self.R}/head_probe/{m}/{t}/finetune/seed{s}" for m, t in self.hw.pairs() for s in seeds] \
-            if self.sy else []
+        out = [f"{self.R}/head_probe/{m}/{t}/finetune/seed{s}" for m, t in self.hw.pairs() for s in seeds]
+        out += [self.wf.metrics_path(m, t, "full", s) for m, t in self.hw.pairs() for s in seeds
+                if not own_recipe(self.hw.settings(m))]
+        return out
+
+    def head_probe_runs(self) -> str:
+        return HEAD_PROBE.table(self.R, "runs")
 
     def parts(self) -> dict[str, bool]:
         """Which analyses the config's papers give data for (a claim spec without its part expects no row)."""
         ia = self.iw.ia or {}
         return {"frontier": bool(self.frontier_pairs()), "trajectory": bool(self.task_dirs()),
-                "geometry": bool(self.geometry_dirs()),
+                "geometry": bool(self.geometry_inputs()),
                 "outliers": any(t in self.outlier_tasks(m) for m, t in self.iw.pairs()),
                 "transfer": bool(ia.get("transfer")) and any(
                     len([p for p in self.iw.pairs() if p[0] == m]) > 1 for m, _ in self.iw.pairs())}

@@ -1,10 +1,12 @@
 """Rule synthesis_results: claims S1-S5, their tables (CSV + LaTeX) and five figures.
 
 python -m ftgeom.synthesis.stages.results --tasks DIR ... --frontier-dirs DIR ... --frontier-records M.json ...
-       --geometry DIR ... --transfer T.csv --settings JSON --claims C.csv --tables DIR --figures DIR [--config NAME]
+       --geometry DIR|M.json ... --head-probe-runs R.csv --transfer T.csv --settings JSON --claims C.csv
+       --tables DIR --figures DIR [--config NAME]
 --tasks: synthesis_task folders (results/synthesis/<model>/<task>); --frontier-dirs: paper A's subspace jobs and
 paper B's PEFT jobs of the frontier's tasks; --frontier-records: the foundation's Full and Freeze records of them;
---geometry: paper C's fine-tuning jobs that record weight geometry; --transfer: paper A's transfer table.
+--geometry: paper C's fine-tuning jobs that record weight geometry (and τ = 0's foundation run when it is one);
+--head-probe-runs: paper C's runs table (start energies); --transfer: paper A's transfer table.
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ def main(argv=None) -> None:
     ap.add_argument("--frontier-dirs", nargs="*", default=[], type=Path)
     ap.add_argument("--frontier-records", nargs="*", default=[], type=Path)
     ap.add_argument("--geometry", nargs="*", default=[], type=Path)
+    ap.add_argument("--head-probe-runs", type=Path, help="paper C's runs table (the start energy of every run)")
     ap.add_argument("--transfer", type=Path)
     ap.add_argument("--settings", required=True, help="{synthesis: section, d: intrinsic.d, parts: the analyses the config gives data for}")
     for name in ("claims", "tables", "figures"):
@@ -57,7 +60,7 @@ def main(argv=None) -> None:
     records = [*args.frontier_records, *(p for d in args.frontier_dirs for p in sorted(d.glob("*.json")))]
     runs = frontier.load(records) if records else pd.DataFrame()
     front = frontier.table(runs) if len(runs) else pd.DataFrame()
-    sweeps = geometry.load(args.geometry)
+    sweeps = geometry.load(args.geometry, args.head_probe_runs)
     moves = pd.read_csv(args.transfer) if args.transfer else pd.DataFrame()
     overlaps = {model: transfer.task_overlaps(subspaces.get(model, {})) for model in set(moves.get("model", []))}
     pairs = pd.concat([transfer.pairs(g, overlaps[m]) for m, g in moves.groupby("model")], ignore_index=True) \
