@@ -75,7 +75,7 @@ def test_assemble_orders_papers_and_claims_and_keeps_a_stages_order(tmp_path):
 
 
 @pytest.mark.parametrize("name, edit, needle", [
-    ("claims_c.csv", lambda f: f, "named after its paper stage (intrinsic.csv, spectral.csv, head_probe.csv)"),
+    ("claims_c.csv", lambda f: f, "named after its paper stage (intrinsic.csv, spectral.csv, head_probe.csv, synthesis.csv)"),
     ("head_probe.csv", lambda f: f.drop(columns="verdict"), "missing column(s) verdict"),
     ("head_probe.csv", lambda f: f.assign(claim_id="A1"), "does not belong to paper C"),
     ("head_probe.csv", lambda f: f.assign(verdict="maybe"), "unknown verdict(s) maybe"),

@@ -70,11 +70,12 @@ def test_trajectory_measures_place_a_planted_update_in_the_block(tmp_path):
     w0 = _matrix()
     base = svd(w0)
     direction = base.u[:, :1] @ base.v[:, :1].T
-    rows, subspaces = measure(_trajectory(tmp_path, w0, direction), k=4, directions=2,
-                              outliers={"0": [0, 1, 2]})
+    record = {"positions": {"0": [0, 1, 2, 1200]}, "sigma": 3.0, "coordinates": {"0": [0.0, 1.0]}}
+    rows, subspaces = measure(_trajectory(tmp_path, w0, direction), k=4, directions=2, outliers=record)
     (row,) = rows
     assert row["top_direction"] == pytest.approx(1.0, abs=1e-3) and row["update"] == pytest.approx(1.0, abs=1e-3)
-    assert row["random"] == pytest.approx(16 / 1200) and row["outliers"] == 3
+    assert row["random"] == pytest.approx(16 / 1200) and row["outliers"] == 3  # position 1200 is the bias's
+    assert row["outliers_perp"] > 0  # the second raw direction (the planted move) has outliers of its own
     # ΔW is rank one along u1: its leading left singular vector is ±u1
     assert abs(float(subspaces["l.w.weight"][:, 0].double() @ base.u[:, 0])) == pytest.approx(1.0, abs=1e-3)
 
@@ -162,3 +163,15 @@ def test_synthesis_config_needs_the_three_papers():
     with pytest.raises(ConfigError, match="synthesis: needs the head_probe section"):
         check({"synthesis": {"k": 4}, "intrinsic": {"models": {}}, "spectral": {"models": {}},
                "finetune": {"trajectory": {"seeds": [0]}}})
+
+
+def test_the_update_less_theta0_removes_what_the_raw_basis_adds():
+    """An update that is only a rescaling of θ0 has no outliers left once its θ0 component is removed."""
+    from ftgeom.synthesis.trajectory_measures import without_start
+
+    theta0 = torch.randn(1000, generator=torch.Generator().manual_seed(1))
+    planted = torch.randn(1000, generator=torch.Generator().manual_seed(2))
+    left = without_start(0.3 * theta0 + planted, theta0)
+    assert float(left @ theta0) == pytest.approx(0.0, abs=1e-3)
+    assert torch.allclose(without_start(0.3 * theta0, theta0), torch.zeros(1000), atol=1e-5)
+

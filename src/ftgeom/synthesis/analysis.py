@@ -33,22 +33,32 @@ def block_table(measures: pd.DataFrame) -> pd.DataFrame:
 
 
 def outlier_table(measures: pd.DataFrame) -> pd.DataFrame:
-    """Per (model, task, layer): outliers, the fractions among the largest |W0| and |rank-k| entries, and chance."""
+    """Per (model, task, layer): outliers, the fractions among the largest |W0| and |rank-k| entries, chance; `_perp`:
+    the same for the outliers of the update less its component along θ0."""
     m = measures.dropna(subset=["outliers"])
-    m = m.assign(expected=m["chance"] * m["outliers"])
-    g = m.groupby(["model", "task", "layer"], as_index=False)[["outliers", "hits_w0", "hits_low_rank",
-                                                                "expected"]].sum()
-    total = g["outliers"].where(g["outliers"] > 0)
-    return g.assign(w0=g["hits_w0"] / total, low_rank=g["hits_low_rank"] / total, chance=g["expected"] / total)
+    parts = []
+    for tag in ("", "_perp"):
+        m = m.assign(**{f"expected{tag}": m[f"chance{tag}"] * m[f"outliers{tag}"]})
+        parts += [f"outliers{tag}", f"hits_w0{tag}", f"hits_low_rank{tag}", f"expected{tag}"]
+    g = m.groupby(["model", "task", "layer"], as_index=False)[parts].sum()
+    out = g[["model", "task", "layer"]].copy()
+    for tag in ("", "_perp"):
+        total = g[f"outliers{tag}"].where(g[f"outliers{tag}"] > 0)
+        out[f"outliers{tag}"] = g[f"outliers{tag}"]
+        out[f"w0{tag}"] = g[f"hits_w0{tag}"] / total
+        out[f"low_rank{tag}"] = g[f"hits_low_rank{tag}"] / total
+        out[f"chance{tag}"] = g[f"expected{tag}"] / total
+    return out
 
 
-def outlier_units(measures: pd.DataFrame, hits: str) -> pd.Series:
-    """S4 per (model, task), pooled over matrices: Σ hits / Σ N − Σ (N · N/(mn)) / Σ N."""
-    m = measures.dropna(subset=["outliers"])
-    g = m.assign(expected=m["chance"] * m["outliers"]).groupby(["model", "task"])[
-        ["outliers", hits, "expected"]].sum()
-    g = g[g["outliers"] > 0]
-    return (g[hits] - g["expected"]) / g["outliers"]
+def outlier_units(measures: pd.DataFrame, hits: str, tag: str = "") -> pd.Series:
+    """S4 per (model, task), pooled over matrices: Σ hits / Σ N − Σ (N · N/(mn)) / Σ N (`tag` "_perp": the outliers
+    of the update less its component along θ0)."""
+    m = measures.dropna(subset=[f"outliers{tag}"])
+    g = m.assign(expected=m[f"chance{tag}"] * m[f"outliers{tag}"]).groupby(["model", "task"])[
+        [f"outliers{tag}", f"{hits}{tag}", "expected"]].sum()
+    g = g[g[f"outliers{tag}"] > 0]
+    return (g[f"{hits}{tag}"] - g["expected"]) / g[f"outliers{tag}"]
 
 
 def statistic_row(spec: ClaimSpec, setting: str, effect: float, low: float, high: float, n: int,
@@ -106,6 +116,7 @@ def claim_rows(specs, config: str, runs: pd.DataFrame, d: int, measures: pd.Data
     if len(measures) and "outliers" in measures and measures["outliers"].notna().any():
         rows.append(_row(by_id["S4a"], config, outlier_units(measures, "hits_w0")))
         rows.append(_row(by_id["S4b"], config, outlier_units(measures, "hits_low_rank")))
+        rows.append(_row(by_id["S4c"], config, outlier_units(measures, "hits_w0", "_perp")))
     tests = {}
     for model, table in (pairs.groupby("model") if len(pairs) else []):
         row, tests[model] = transfer_row(by_id["S5"], config, table.reset_index(drop=True), overlaps[model],

@@ -62,6 +62,12 @@ def specs(section: dict | None = None) -> tuple[ClaimSpec, ...]:
             "as S4a, among the largest |U_k Σ_k V_kᵀ| entries of W0's rank-k reconstruction", TASK, 0.0,
             "greater", runs=_part("outliers")),
         ClaimSpec(
+            "S4c", "ours", "Paper A's outlier positions mark large pretrained weights more than chance once the "
+            "update's component along θ0 is removed.", "",
+            "as S4a, for the outliers (same σ rule) of the learned update less its component along θ0: paper A's "
+            "raw subspace has ≈ θ0 as its top direction, which moves large |W0| entries most by construction",
+            TASK, 0.0, "greater", runs=_part("outliers")),
+        ClaimSpec(
             "S5", "ours", "Tasks whose updates share more of their leading subspaces transfer better into each "
             "other's intrinsic subspace.", "",
             "Spearman correlation over paper A's ordered transfer pairs between transfer (score in the source's "

@@ -14,11 +14,15 @@ MARKERS = "osDv^<>pXP*h"
 
 
 def _log_scale(ax, values) -> None:
-    """Log y when every value is positive (a tiny run can measure a zero, which log cannot show)."""
+    """Log y; symmetric log, linear below the smallest positive value, when some value is zero (no outlier of a
+    layer hit, or a tiny run's zero), which log cannot show."""
     values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values)]
-    if len(values) and (values > 0).all():
+    positive = values[values > 0]
+    if len(values) and len(positive) == len(values):
         ax.set_yscale("log")
+    elif len(positive):
+        ax.set_yscale("symlog", linthresh=float(positive.min()))
 
 
 def frontier(table: pd.DataFrame, out: Path) -> None:
@@ -109,12 +113,13 @@ def outliers(table: pd.DataFrame, out: Path) -> None:
         return
     fig, axes = style.subplots(1, panel_height=2.6)
     ax = axes[0]
-    for (col, name), color in zip({"w0": "largest |W0|", "low_rank": "largest |U_k Σ_k V_kᵀ|",
-                                   "chance": "chance: N/(mn)"}.items(), style.colors(3)):
+    lines = {"w0": "largest |W0|", "low_rank": "largest |U_k Σ_k V_kᵀ|", "chance": "chance: N/(mn)",
+             "w0_perp": "largest |W0|, update less θ0", "chance_perp": "chance, update less θ0"}
+    for (col, name), color in zip(lines.items(), style.colors(len(lines))):
         per_task = table.pivot_table(index="layer", columns=["model", "task"], values=col)
         ax.plot(per_task.index, per_task.mean(axis=1), marker="o", ms=3, color=color, label=name)
         ax.fill_between(per_task.index, per_task.min(axis=1), per_task.max(axis=1), color=color, alpha=0.15)
-    _log_scale(ax, table.groupby("layer")[["w0", "low_rank", "chance"]].mean().to_numpy())
+    _log_scale(ax, table.groupby("layer")[list(lines)].mean().to_numpy())
     ax.set(xlabel="encoder layer", ylabel="outlier positions among the N largest")
     ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False,
               title="entries of", title_fontsize=6)

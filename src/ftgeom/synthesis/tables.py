@@ -45,7 +45,8 @@ def summary(block: pd.DataFrame, outliers: pd.DataFrame, sweeps: pd.DataFrame, t
     if len(outliers):
         rows.append(["S4", "outlier positions among the largest entries",
                      f"|W0| {mean(outliers, 'w0'):.3f}; rank-k {mean(outliers, 'low_rank'):.3f}; "
-                     f"chance {mean(outliers, 'chance'):.4f}"])
+                     f"chance {mean(outliers, 'chance'):.4f}; update less θ0: |W0| {mean(outliers, 'w0_perp'):.3f}, "
+                     f"chance {mean(outliers, 'chance_perp'):.4f}"])
     if len(sweeps):
         lo, hi = sweeps["energy"].min(), sweeps["energy"].max()
         rows.append(["S3", "start energy across the τ sweeps",

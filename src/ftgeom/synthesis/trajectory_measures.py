@@ -7,6 +7,9 @@ against the pretrained weights W0 = θ0 (rule synthesis_task):
   used here: its top direction is ≈ θ0 itself, which lies in W0's top block by construction.
 - S4: where paper A's outlier positions (when the task has them) fall: among the same number of largest |W0| entries,
   and of largest |U_kΣ_kV_kᵀ| entries (the rank-k reconstruction), against the N/(mn) a random set would hit.
+  S4c repeats it with the outliers of the learned update once its component along θ0 is removed: paper A's
+  subspace (`raw` variant) has ≈ θ0 itself as its top direction, so any update that uses it moves large |θ0|
+  entries most, by construction of the basis (the run's coordinates and the trajectory give the update exactly).
 - S5: the top-k left singular vectors of each matrix's ΔW, for the cross-task overlaps.
 """
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 import torch
 
 from ftgeom.intrinsic.gram import basis, gram_svd
+from ftgeom.intrinsic.outliers import detect
 from ftgeom.provenance import read_json
 from ftgeom.spectral.measures import energy_share, energy_share_random, svd
 from ftgeom.train.trajectory import load_layer
@@ -44,16 +48,31 @@ def outlier_hits(positions: set[int], w0: torch.Tensor, w0_svd, k: int) -> dict:
             "hits_low_rank": len(positions & top_entries(low_rank, n)), "chance": n / w0.numel()}
 
 
+def without_start(update: torch.Tensor, theta0: torch.Tensor) -> torch.Tensor:
+    """The update less its component along θ0 (the direction the `raw` subspace's top vector nearly is)."""
+    unit = theta0.double() / theta0.double().norm()
+    return (update.double() - (update.double() @ unit) * unit).float()
+
+
+def learned_update(points: torch.Tensor, theta0: torch.Tensor, coordinates: list[float]) -> torch.Tensor:
+    """Paper A's learned update z·Vᵀ of one layer, from its run's coordinates z and the `raw` subspace of this
+    trajectory (what its intrinsic method trained in)."""
+    raw = gram_svd(points, theta0, "raw")
+    z = torch.tensor(coordinates, dtype=points.dtype)
+    return z @ basis(points, theta0, raw, len(coordinates))
+
+
 def _layers(traj_dir: Path) -> dict[int, dict]:
     info = read_json(traj_dir / "trajectory.json")["layers"]
     return {int(key[len("layer"):]): value for key, value in info.items()}
 
 
-def measure(traj_dir: str | Path, k: int, directions: int, outliers: dict[str, list[int]] | None = None
+def measure(traj_dir: str | Path, k: int, directions: int, outliers: dict | None = None
             ) -> tuple[list[dict], dict[str, torch.Tensor]]:
     """(one row per encoder weight matrix, {matrix name: top-k left singular vectors of its ΔW}).
 
-    outliers: paper A's outlier positions per layer ({"0": [flat indices into the layer's vector], ...}) or None."""
+    outliers: paper A's outlier record of the task ({"positions": {"0": [flat indices into the layer's vector],
+    ...}, "sigma", "coordinates": {"0": z, ...}}) or None."""
     traj_dir = Path(traj_dir)
     rows, subspaces = [], {}
     for layer, info in sorted(_layers(traj_dir).items()):
@@ -63,11 +82,15 @@ def measure(traj_dir: str | Path, k: int, directions: int, outliers: dict[str, l
         vt = basis(points, theta0, trajectory, d)  # d x D, the top update directions of this layer
         update = points[-1] - theta0
         start = 0
-        layer_outliers = torch.tensor(sorted((outliers or {}).get(str(layer), [])), dtype=torch.long)
+        found = {"": torch.tensor(sorted((outliers or {}).get("positions", {}).get(str(layer), [])),
+                                  dtype=torch.long)}
+        if outliers is not None:
+            learned = learned_update(points, theta0, outliers["coordinates"][str(layer)])
+            found["_perp"] = detect(without_start(learned, theta0), outliers["sigma"])
         for name, shape in zip(info["names"], info["shapes"]):
             size = math.prod(shape)
             part = slice(start, start + size)
-            here = layer_outliers[(layer_outliers >= start) & (layer_outliers < start + size)] - start
+            here = {tag: f[(f >= start) & (f < start + size)] - start for tag, f in found.items()}
             start += size
             if len(shape) < 2 or not name.endswith(".weight"):
                 continue
@@ -83,7 +106,9 @@ def measure(traj_dir: str | Path, k: int, directions: int, outliers: dict[str, l
                    "random": energy_share_random(k, m, n),
                    "update_norm": float(torch.linalg.matrix_norm(dw))}
             if outliers is not None:
-                row.update(outlier_hits(set(here.tolist()), w0, base, k))
+                for tag, positions in here.items():
+                    row.update({f"{key}{tag}": v for key, v in
+                                outlier_hits(set(positions.tolist()), w0, base, k).items()})
             rows.append(row)
             subspaces[name] = svd(dw).u[:, :k].float().contiguous()
         del points, vt

@@ -32,7 +32,8 @@ def main(argv=None) -> None:
     from ftgeom.synthesis.trajectory_measures import measure
 
     settings = json.loads(args.settings)
-    outliers = read_json(args.outliers)["outliers"]["positions"] if args.outliers else None
+    record = read_json(args.outliers) if args.outliers else None
+    outliers = {**record["outliers"], "coordinates": record["coordinates"]} if record else None
     rows, subspaces = measure(args.trajectory, settings["k"], settings["directions"], outliers)
     tmp = args.out.with_name(f".{args.out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
