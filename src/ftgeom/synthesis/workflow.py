@@ -7,6 +7,7 @@ from ftgeom.head_probe.workflow import HeadProbeWorkflow
 from ftgeom.intrinsic import plan as intrinsic_plan
 from ftgeom.intrinsic.entry import ENTRY as INTRINSIC
 from ftgeom.intrinsic.workflow import IntrinsicWorkflow
+from ftgeom.spectral.workflow import SpectralWorkflow
 from ftgeom.workflow import Workflow
 
 
@@ -14,7 +15,7 @@ class SynthesisWorkflow:
     def __init__(self, wf: Workflow):
         self.wf, self.R = wf, wf.R
         self.sy = wf.config.get("synthesis")  # the config section (None: this stage does not run)
-        self.iw, self.hw = IntrinsicWorkflow(wf), HeadProbeWorkflow(wf)
+        self.iw, self.hw, self.sw = IntrinsicWorkflow(wf), HeadProbeWorkflow(wf), SpectralWorkflow(wf)
 
     # --- S2, S4, S5: paper A's traced runs
     def task_dirs(self) -> list[str]:
@@ -53,8 +54,9 @@ class SynthesisWorkflow:
         out = []
         for m, t in self.frontier_pairs():
             jobs = intrinsic_plan.jobs(self.iw.ia, m, t)
-            out += [self.iw.job_dir(m, t, j) for j in jobs if j in intrinsic_plan.HEADLINE or j.startswith("intrinsic-d")]
-            out.append(f"{self.R}/spectral/{m}/{t}/peft")
+            out += [self.iw.job_dir(m, t, j) for j in jobs
+                    if j in intrinsic_plan.HEADLINE or j.startswith("intrinsic-d")]
+            out.append(self.sw.job_dir(m, t, "peft"))
         return out
 
     def frontier_records(self) -> list[str]:
