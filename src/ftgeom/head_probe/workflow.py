@@ -45,14 +45,27 @@ class HeadProbeWorkflow:
     def probes(self) -> list[str]:
         return [f"{self.R}/head_probe/{m}/{t}/probe.json" for m, t in self.pairs()]
 
-    def finetune_dirs(self) -> list[str]:
-        return [f"{self.R}/head_probe/{m}/{t}/finetune/seed{s}" for m, t in self.pairs() for s in self.hp["seeds"]] \
-            if self.hp else []
+    def finetune_dir(self, model: str, task: str, seed) -> str:
+        return f"{self.R}/head_probe/{model}/{task}/finetune/seed{seed}"
 
-    def starts(self) -> list[str]:
-        """τ = 0 where it is the foundation's full run (no `finetune_lr` of the model's own): every pair and seed."""
+    def finetune_dirs(self, seeds: list | None = None) -> list[str]:
+        """The fine-tuning jobs of every pair, for `seeds` (default: every seed of the stage)."""
+        if not self.hp:
+            return []
+        return [self.finetune_dir(m, t, s) for m, t in self.pairs() for s in self.hp["seeds"]
+                if seeds is None or s in seeds]
+
+    def geometry_seeds(self) -> list:
+        """The stage's seeds whose base τ sweep records weight geometry (`head_probe.weight_geometry.seeds`)."""
+        return [s for s in ((self.hp or {}).get("weight_geometry") or {}).get("seeds", []) if s in self.hp["seeds"]]
+
+    def starts(self, seeds: list | None = None) -> list[str]:
+        """τ = 0 where it is the foundation's full run (no `finetune_lr` of the model's own): every pair, for `seeds`
+        (default: every seed of the stage)."""
+        if not self.hp:
+            return []
         return [self.wf.metrics_path(m, t, "full", s) for m, t in self.pairs() for s in self.hp["seeds"]
-                if not own_recipe(self.settings(m))] if self.hp else []
+                if (seeds is None or s in seeds) and not own_recipe(self.settings(m))]
 
     def taus(self) -> dict[str, list[str]]:
         """Each model's τ grid (the results stage reads each model's trend over its own grid)."""

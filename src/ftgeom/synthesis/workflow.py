@@ -68,16 +68,10 @@ class SynthesisWorkflow:
     def geometry_inputs(self) -> list[str]:
         """Paper C's fine-tuning jobs of the seeds that record weight geometry and, where τ = 0 is the foundation's
         full run (no `finetune_lr` of the model's own), that run's metrics."""
-        from ftgeom.head_probe.plan import own_recipe
-
-        hp = self.hw.hp or {}
         if not self.sy:
             return []
-        seeds = [s for s in (hp.get("weight_geometry") or {}).get("seeds", []) if s in hp.get("seeds", [])]
-        out = [f"{self.R}/head_probe/{m}/{t}/finetune/seed{s}" for m, t in self.hw.pairs() for s in seeds]
-        out += [self.wf.metrics_path(m, t, "full", s) for m, t in self.hw.pairs() for s in seeds
-                if not own_recipe(self.hw.settings(m))]
-        return out
+        seeds = self.hw.geometry_seeds()
+        return self.hw.finetune_dirs(seeds) + self.hw.starts(seeds)
 
     def head_probe_runs(self) -> str:
         return HEAD_PROBE.table(self.R, "runs")
