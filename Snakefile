@@ -30,10 +30,10 @@ include: "rules/finetune.smk"
 include: "rules/selection.smk"
 
 
-# One rule file per paper stage, named as its registry entry (ftgeom.registry), in the paper's order.
-for _paper in registry.PAPERS:
+# One rule file per stage, named as its registry entry (ftgeom.registry), in the document's order.
+for _stage in registry.STAGES:
 
-    include: f"rules/{_paper.name}.smk"
+    include: f"rules/{_stage.name}.smk"
 
 
 include: "rules/paper.smk"
@@ -44,5 +44,5 @@ rule all:
     input:
         rules.finetune_table.output,
         rules.learning_curves.output,
-        [p.outputs(R) for p in PAPERS],
+        [p.outputs(R) for p in ACTIVE],
         rules.paper.output,

@@ -4,19 +4,18 @@
 # Keys of a model's / task's entry that only the fine-tuning runs read: changing one must not rebuild the asset.
 MODEL_TRAINING_KEYS = ("lr", "head", "max_length", "image_size", "precision")
 TASK_TRAINING_KEYS = ("epochs", "trajectory_points", "image_size", "description")
-PRETRAINED_HERE = [m for m, e in config["models"].items() if e["source"] == "pretrain"]
 without = lambda entry, keys: {k: v for k, v in entry.items() if k not in keys}
 
 
 rule prepare_model:
     output:
-        directory(f"{R}/models/{{model}}"),
+        directory(WF.model_dir("{model}")),
     log:
         f"{R}/logs/prepare_model/{{model}}.log",
     benchmark:
         f"{R}/benchmarks/prepare_model/{{model}}.tsv"
     wildcard_constraints:
-        model=one_of([m for m in config["models"] if m not in PRETRAINED_HERE]),
+        model=one_of([m for m in config["models"] if m not in WF.pretrained_here]),
     conda:
         "../envs/ftgeom.yaml"
     threads: res("assets", "threads")
@@ -31,7 +30,7 @@ rule prepare_model:
 
 rule prepare_task:
     output:
-        directory(f"{R}/data/{{task}}"),
+        directory(WF.data_dir("{task}")),
     log:
         f"{R}/logs/prepare_task/{{task}}.log",
     benchmark:
@@ -55,7 +54,7 @@ rule encode_task:
         data=rules.prepare_task.output[0],
         model=rules.prepare_model.output[0],
     output:
-        directory(f"{R}/encoded/{{model}}/{{task}}"),
+        directory(WF.encoded_dir("{model}", "{task}")),
     log:
         f"{R}/logs/encode_task/{{model}}/{{task}}.log",
     benchmark:

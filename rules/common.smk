@@ -5,40 +5,31 @@ import shlex
 from pathlib import Path
 from types import SimpleNamespace
 
-from snakemake.exceptions import WorkflowError
 from snakemake.io import report as reported  # `report` starts a directive in a rule file
-from snakemake.utils import validate
 
 from ftgeom import registry
 from ftgeom.assets.modality import task_modality
-from ftgeom.config import ConfigError, finetune_pairs, validate as check_config
+from ftgeom.config import ConfigError, validate
+from ftgeom.selection.grids import Selection
 from ftgeom.train.settings import OPERATIONAL
 from ftgeom.workflow import Workflow
 
 # ftgeom.config checks the schema first so that any problem is reported as ONE line naming the key (Snakemake's
-# own message dumps the schema), then cross-references (the shared ones, then each paper stage's: the registry);
-# Snakemake's validate runs on the same schema after it and fills the defaults.
-SCHEMA = workflow.source_path("../config/schema.yaml")
+# own message dumps the schema), fills the schema's defaults (the one place they are written), then checks the
+# cross-references (the shared ones, then each stage's: the registry).
 try:
-    check_config(config, SCHEMA, checks=registry.checks())
-    validate(config, "../config/schema.yaml")
-except (WorkflowError, ConfigError) as err:
+    validate(config, workflow.source_path("../config/schema.yaml"), checks=registry.checks())
+except ConfigError as err:
     sys.stderr.write(str(err).splitlines()[0] + "\n")
     sys.exit(1)
 
 R = "results"
 FT = config["finetune"]
-FT_PAIRS = finetune_pairs(config)
-PAPERS = registry.active(config)  # the paper stages this config runs, in the paper's order
-# Paths and run specs (ftgeom.workflow); the paper stages add to the shared runs' specs through the registry.
-WF = Workflow(config, R, shared_run_spec=registry.shared_run_spec)
-metrics_path, final_weights_dir, stage_runs, producers = (
-    WF.metrics_path,
-    WF.final_weights_dir,
-    WF.stage_runs,
-    WF.producers,
-)
-train_spec = lambda w, points=None: WF.train_spec(w.model, w.task, w.method, w.seed, points)
+ACTIVE = registry.active(config)  # the stages this config runs, in the document's order
+# Paths and run specs (ftgeom.workflow), with each active stage's planning class: WF.stages[name].
+WF = Workflow(config, R, stages=registry.STAGES)
+# The selection grids (target `select`, rules/selection.smk; paper C's probing grids run in its own rule).
+SELECTION = Selection.of(WF)
 
 
 wildcard_constraints:

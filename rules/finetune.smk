@@ -64,7 +64,7 @@ ruleorder: finetune_traced > finetune_kept > finetune
 
 rule finetune_table:
     input:
-        [metrics_path(**r) for r in WF.runs()],
+        [WF.metrics_path(**r) for r in WF.runs()],
     output:
         csv=report(f"{R}/tables/finetune.csv", caption="../captions/finetune_table.rst", category="Shared runs"),
         tex=f"{R}/tables/finetune.tex",

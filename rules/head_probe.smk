@@ -1,12 +1,11 @@
 # Stage head_probe (paper C, arXiv 2302.05779): cache the frozen backbone's features once per (model, task), probe
 # the head on them for every τ (one probing run per seed and variant), fine-tune from each probed head (one job per
-# seed; τ = 0 of the base variant is the foundation's full run), our linear-model simulation, then the results.
-
-from ftgeom.head_probe.workflow import HeadProbeWorkflow
+# seed, run by the shared fine-tuning stage: each run's spec names its head; τ = 0 of the base variant is the shared
+# full run unless the stage has its own fine-tuning rate), our linear-model simulation, then the results.
+# Paths and run specs: ftgeom.head_probe.workflow.
 
 HEAD_PROBE = registry.by_name("head_probe")
-HP = config.get("head_probe")  # the config section (None: this stage does not run)
-HW = HeadProbeWorkflow(WF)
+HEAD_PROBE_PLAN = WF.stages["head_probe"]
 
 
 rule head_probe_features:
@@ -14,7 +13,7 @@ rule head_probe_features:
         data=task_data,
         model=rules.prepare_model.output[0],
     output:
-        directory(f"{R}/head_probe/{{model}}/{{task}}/features"),
+        directory(HEAD_PROBE_PLAN.features_dir("{model}", "{task}")),
     log:
         f"{R}/logs/head_probe/{{model}}/{{task}}/features.log",
     benchmark:
@@ -27,7 +26,7 @@ rule head_probe_features:
         mem_mb=res("finetune", "mem_mb"),
         runtime=res("finetune", "runtime"),
     params:
-        image_size=lambda w: HW.image_size_arg(w.model, w.task),
+        image_size=lambda w: HEAD_PROBE_PLAN.image_size_arg(w.model, w.task),
         eval_batch_size=FT["eval_batch_size"],
     shell:
         "python -m ftgeom.head_probe.stages.features --data {input.data} --model {input.model} --out {output}"
@@ -39,8 +38,8 @@ rule head_probe_heads:
         features=rules.head_probe_features.output[0],
         model=rules.prepare_model.output[0],
     output:
-        heads=f"{R}/head_probe/{{model}}/{{task}}/heads.pt",
-        probe=f"{R}/head_probe/{{model}}/{{task}}/probe.json",
+        heads=HEAD_PROBE_PLAN.heads_file("{model}", "{task}"),
+        probe=HEAD_PROBE_PLAN.probe_file("{model}", "{task}"),
     log:
         f"{R}/logs/head_probe/{{model}}/{{task}}/probe.log",
     benchmark:
@@ -54,9 +53,9 @@ rule head_probe_heads:
     params:
         config=lambda w: json_arg(
             {
-                "head_probe": HW.probe_settings(w.model),
+                "head_probe": HEAD_PROBE_PLAN.probe_settings(w.model),
                 "model": w.model,
-                "head": config["models"][w.model].get("head", "linear"),
+                "head": config["models"][w.model]["head"],
                 "batch_size": FT["batch_size"],
             }
         ),
@@ -70,9 +69,8 @@ rule head_probe_finetune:
         data=task_data,
         model=rules.prepare_model.output[0],
         heads=rules.head_probe_heads.output.heads,
-        probe=rules.head_probe_heads.output.probe,
     output:
-        directory(f"{R}/head_probe/{{model}}/{{task}}/finetune/seed{{seed}}"),
+        directory(HEAD_PROBE_PLAN.finetune_dir("{model}", "{task}", "{seed}")),
     log:
         f"{R}/logs/head_probe/{{model}}/{{task}}/finetune_seed{{seed}}.log",
     benchmark:
@@ -83,14 +81,12 @@ rule head_probe_finetune:
     resources:
         **gpu_resources("finetune"),
         mem_mb=res("finetune", "mem_mb"),
-        runtime=lambda w: res("finetune", "runtime") * len(HW.finetune_runs(w.model, w.seed)),
+        runtime=lambda w: res("finetune", "runtime") * len(HEAD_PROBE_PLAN.group(w.model, w.task, w.seed)),
     params:
-        spec=lambda w: json_arg(HW.job_spec(w.model, w.task, w.seed)),
-        runs=lambda w: json_arg(HW.finetune_runs(w.model, w.seed)),
+        runs=lambda w: json_arg(HEAD_PROBE_PLAN.group(w.model, w.task, w.seed)),
         state=f"{R}/state/head_probe/{{model}}/{{task}}/seed{{seed}}",
     shell:
-        "python -m ftgeom.head_probe.stages.finetune --spec {params.spec} --runs {params.runs} --heads {input.heads}"
-        " --probe {input.probe} --data {input.data} --model {input.model} --out-dir {output}"
+        "python -m ftgeom.stages.finetune --runs {params.runs} --data {input.data} --model {input.model}"
         " --state-dir {params.state} --threads {threads} > {log} 2>&1"
 
 
@@ -108,16 +104,16 @@ rule head_probe_linear_model:
         mem_mb=res("report", "mem_mb"),
         runtime=res("report", "runtime"),
     params:
-        config=lambda w: json_arg(HP["linear_model"]),
+        config=lambda w: json_arg(HEAD_PROBE_PLAN.section["linear_model"]),
     shell:
         "python -m ftgeom.head_probe.stages.linear_model --config {params.config} --out {output} --threads {threads} > {log} 2>&1"
 
 
 rule head_probe_results:
     input:
-        probes=HW.probes(),
-        runs=HW.finetune_dirs(),
-        start=HW.starts(),
+        probes=HEAD_PROBE_PLAN.probes(),
+        runs=HEAD_PROBE_PLAN.finetune_dirs(),
+        start=HEAD_PROBE_PLAN.starts(),
         linear=rules.head_probe_linear_model.output[0],
     output:
         **stage_outputs(HEAD_PROBE),
@@ -132,8 +128,8 @@ rule head_probe_results:
         mem_mb=res("report", "mem_mb"),
         runtime=res("report", "runtime"),
     params:
-        taus=lambda w: json_arg(HW.taus()),
-        settings=lambda w: json_arg(HP),
+        taus=lambda w: json_arg(HEAD_PROBE_PLAN.taus()),
+        settings=lambda w: json_arg(HEAD_PROBE_PLAN.section),
     shell:
         "python -m ftgeom.head_probe.stages.results --probes {input.probes} --runs {input.runs} --start {input.start}"
         " --linear {input.linear} --taus {params.taus} --settings {params.settings} --claims {output.claims}"
@@ -147,13 +143,13 @@ rule head_probe_select:
         features=rules.head_probe_features.output[0],
         model=rules.prepare_model.output[0],
     output:
-        directory(f"{R}/selection/{{grid}}/{{model}}/{{task}}"),
+        directory(SELECTION.job_dir("{grid}", "{model}", "{task}")),
     log:
         f"{R}/logs/selection/{{grid}}/{{model}}/{{task}}.log",
     benchmark:
         f"{R}/benchmarks/selection/{{grid}}/{{model}}/{{task}}.tsv"
     wildcard_constraints:
-        grid=one_of(SELECT.names(probe=True)),
+        grid=one_of(SELECTION.names(probe=True)),
     conda:
         "../envs/ftgeom.yaml"
     threads: res("report", "threads")
@@ -161,7 +157,7 @@ rule head_probe_select:
         mem_mb=res("report", "mem_mb"),
         runtime=res("report", "runtime"),
     params:
-        runs=lambda w: json_arg(SELECT.jobs[(w.grid, w.task)]["runs"]),
+        runs=lambda w: json_arg(SELECTION.jobs[(w.grid, w.task)]["runs"]),
     shell:
         "python -m ftgeom.head_probe.stages.probe_grid --runs {params.runs} --features {input.features}"
         " --model {input.model} --threads {threads} > {log} 2>&1"

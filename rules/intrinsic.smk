@@ -4,19 +4,15 @@
 # the results: Table 1, the dimension and variant ablations, outlier dimensions, transfer and the unified subspace,
 # claim rows. Paths and members: ftgeom.intrinsic.workflow.
 
-
-from ftgeom.intrinsic.workflow import IntrinsicWorkflow
-
 INTRINSIC = registry.by_name("intrinsic")
-IA = config.get("intrinsic")  # the config section (None: this stage does not run)
-IW = IntrinsicWorkflow(WF)
+INTRINSIC_PLAN = WF.stages["intrinsic"]
 
 
 rule intrinsic_subspace:
     input:
-        lambda w: IW.subspace_inputs(w.model, w.subspace),
+        lambda w: INTRINSIC_PLAN.subspace_inputs(w.model, w.subspace),
     output:
-        directory(f"{R}/intrinsic/{{model}}/subspaces/{{subspace}}"),
+        directory(INTRINSIC_PLAN.subspace_dir("{model}", "{subspace}")),
     log:
         f"{R}/logs/intrinsic/{{model}}/subspaces/{{subspace}}.log",
     benchmark:
@@ -28,7 +24,7 @@ rule intrinsic_subspace:
         mem_mb=res("finetune", "mem_mb"),
         runtime=res("report", "runtime"),
     params:
-        subspace=lambda w: json_arg(IW.subspace(w.model, w.subspace)),
+        subspace=lambda w: json_arg(INTRINSIC_PLAN.subspace(w.model, w.subspace)),
     shell:
         "python -m ftgeom.intrinsic.stages.subspace --subspace {params.subspace} --out {output}"
         " --threads {threads} > {log} 2>&1"
@@ -38,9 +34,9 @@ rule intrinsic_finetune:
     input:
         data=task_data,
         model=rules.prepare_model.output[0],
-        needs=lambda w: IW.job_inputs(w.model, w.task, w.job),
+        needs=lambda w: INTRINSIC_PLAN.job_inputs(w.model, w.task, w.job),
     output:
-        directory(f"{R}/intrinsic/{{model}}/{{task}}/{{job}}"),
+        directory(INTRINSIC_PLAN.job_dir("{model}", "{task}", "{job}")),
     log:
         f"{R}/logs/intrinsic/{{model}}/{{task}}/{{job}}.log",
     benchmark:
@@ -53,9 +49,9 @@ rule intrinsic_finetune:
     resources:
         **gpu_resources("finetune"),
         mem_mb=res("finetune", "mem_mb"),
-        runtime=lambda w: res("finetune", "runtime") * len(IW.group(w.model, w.task, w.job)),
+        runtime=lambda w: res("finetune", "runtime") * len(INTRINSIC_PLAN.group(w.model, w.task, w.job)),
     params:
-        runs=lambda w: json_arg(IW.group(w.model, w.task, w.job)),
+        runs=lambda w: json_arg(INTRINSIC_PLAN.group(w.model, w.task, w.job)),
         state=f"{R}/state/intrinsic/{{model}}/{{task}}/{{job}}",
     shell:
         "python -m ftgeom.stages.finetune --runs {params.runs} --data {input.data} --model {input.model}"
@@ -64,9 +60,9 @@ rule intrinsic_finetune:
 
 rule intrinsic_results:
     input:
-        runs=IW.run_dirs(),
-        subspaces=IW.subspace_dirs(),
-        baselines=IW.baselines(),
+        runs=INTRINSIC_PLAN.run_dirs(),
+        subspaces=INTRINSIC_PLAN.subspace_dirs(),
+        baselines=INTRINSIC_PLAN.baselines(),
     output:
         **stage_outputs(INTRINSIC),
     log:
@@ -80,7 +76,7 @@ rule intrinsic_results:
         mem_mb=res("report", "mem_mb"),
         runtime=res("report", "runtime"),
     params:
-        settings=lambda w: json_arg(IA),
+        settings=lambda w: json_arg(INTRINSIC_PLAN.section),
         tables=lambda w, output: str(Path(output.tables[0]).parent),
     shell:
         "python -m ftgeom.intrinsic.stages.results --runs {input.runs} --subspaces {input.subspaces}"

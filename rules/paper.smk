@@ -9,9 +9,9 @@ PAPER_SOURCES = str(Path(workflow.basedir) / "paper")
 
 rule paper_inputs:
     input:
-        claims=[p.claims(R) for p in PAPERS],
+        claims=[p.claims(R) for p in ACTIVE],
         finetune=rules.finetune_table.output.csv,
-        stage_tables=[p.table(R, t) for p in PAPERS for t in p.assembly_csv],
+        stage_tables=[p.table(R, t) for p in ACTIVE for t in p.assembly_csv],
     output:
         claims=report(f"{R}/claims.csv", caption="../captions/claims.rst", category="Verdicts"),
         generated=directory(f"{R}/paper/generated"),
@@ -41,7 +41,7 @@ rule paper:
         main=f"{PAPER_SOURCES}/main.tex",
         sections=paper_plan.sections(PAPER_SOURCES),
         generated=rules.paper_inputs.output.generated,
-        results=paper_plan.results(WF, PAPERS),
+        results=[rules.finetune_table.output.tex, rules.learning_curves.output.pdf, *paper_plan.results(WF, ACTIVE)],
     output:
         report(f"{R}/paper/ftgeom.pdf", caption="../captions/paper.rst", category="Paper"),
     log:

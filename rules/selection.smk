@@ -3,19 +3,14 @@
 # training loop runs them, a diverging value is recorded as such; paper C's probes run in rule head_probe_select); the configured value reads the
 # default's own run. Then results/selection/<grid>.csv and summary.txt: the value each grid picks against the config's.
 
-from ftgeom.selection.grids import Selection
-
-# A grid the config cannot run stops `select` (one line naming the grid and the setting), not the other targets.
-SELECT = Selection.of(config, R)
-
 
 rule select:
     input:
-        jobs=lambda w: SELECT.job_dirs(),
-        reused=SELECT.reused(),
+        jobs=lambda w: SELECTION.job_dirs(),
+        reused=SELECTION.reused(),
     output:
-        summary=f"{R}/selection/summary.txt",
-        tables=[f"{R}/selection/{g}.csv" for g in SELECT.grids],
+        summary=SELECTION.summary(),
+        tables=[SELECTION.table(g) for g in SELECTION.grids],
     log:
         f"{R}/logs/selection/summary.log",
     conda:
@@ -25,7 +20,7 @@ rule select:
         mem_mb=res("report", "mem_mb"),
         runtime=res("report", "runtime"),
     params:
-        points=json_arg(SELECT.points),
+        points=json_arg(SELECTION.points),
         out_dir=lambda w, output: str(Path(output.summary).parent),
     shell:
         "python -m ftgeom.stages.select_summary --points {params.points} --out-dir {params.out_dir}"
@@ -36,24 +31,24 @@ rule selection_runs:
     input:
         data=task_data,
         model=rules.prepare_model.output[0],
-        extra=lambda w: SELECT.jobs[(w.grid, w.task)]["inputs"],
+        extra=lambda w: SELECTION.jobs[(w.grid, w.task)]["inputs"],
     output:
-        directory(f"{R}/selection/{{grid}}/{{model}}/{{task}}"),
+        directory(SELECTION.job_dir("{grid}", "{model}", "{task}")),
     log:
         f"{R}/logs/selection/{{grid}}/{{model}}/{{task}}.log",
     benchmark:
         f"{R}/benchmarks/selection/{{grid}}/{{model}}/{{task}}.tsv"
     wildcard_constraints:
-        grid=one_of(SELECT.names(probe=False)),
+        grid=one_of(SELECTION.names(probe=False)),
     conda:
         "../envs/ftgeom.yaml"
     threads: res("finetune", "threads")
     resources:
         **gpu_resources("finetune"),
         mem_mb=res("finetune", "mem_mb"),
-        runtime=lambda w: res("finetune", "runtime") * len(SELECT.jobs[(w.grid, w.task)]["runs"]),
+        runtime=lambda w: res("finetune", "runtime") * len(SELECTION.jobs[(w.grid, w.task)]["runs"]),
     params:
-        runs=lambda w: json_arg(SELECT.jobs[(w.grid, w.task)]["runs"]),
+        runs=lambda w: json_arg(SELECTION.jobs[(w.grid, w.task)]["runs"]),
         state=f"{R}/state/selection/{{grid}}/{{model}}/{{task}}",
     shell:
         "python -m ftgeom.stages.select_runs --runs {params.runs} --data {input.data} --model {input.model}"

@@ -3,26 +3,22 @@
 # of a scale group; `peft`, every PEFT method and seed in one process), the SVD measures of every analysed weight
 # matrix against null perturbations (one job per (model, task)), then the results: claims B1-B5, tables, figures.
 
-
-from ftgeom.spectral.workflow import SpectralWorkflow
-
 SPECTRAL = registry.by_name("spectral")
-SB = config.get("spectral")  # the config section (None: this stage does not run)
-SW = SpectralWorkflow(WF)
+SPECTRAL_PLAN = WF.stages["spectral"]
 
 
 rule spectral_pretrain:
     input:
-        init=lambda w: f"{R}/models/{config['models'][w.model]['init']}",
-        data=lambda w: f"{R}/data/{config['models'][w.model]['pretrain']['task']}",
+        init=lambda w: WF.model_dir(config["models"][w.model]["init"]),
+        data=lambda w: WF.data_dir(config["models"][w.model]["pretrain"]["task"]),
     output:
-        directory(f"{R}/models/{{model}}"),
+        directory(WF.model_dir("{model}")),
     log:
         f"{R}/logs/spectral/pretrain/{{model}}.log",
     benchmark:
         f"{R}/benchmarks/spectral/pretrain/{{model}}.tsv"
     wildcard_constraints:
-        model=one_of(PRETRAINED_HERE),
+        model=one_of(WF.pretrained_here),
     conda:
         "../envs/ftgeom.yaml"
     threads: res("finetune", "threads")
@@ -31,7 +27,7 @@ rule spectral_pretrain:
         mem_mb=res("finetune", "mem_mb"),
         runtime=res("finetune", "runtime"),
     params:
-        spec=lambda w: json_arg(SW.pretrain_spec(w.model)),
+        spec=lambda w: json_arg(SPECTRAL_PLAN.pretrain_spec(w.model)),
     shell:
         "python -m ftgeom.spectral.stages.pretrain --spec {params.spec} --init {input.init} --data {input.data}"
         " --out {output} --threads {threads} > {log} 2>&1"
@@ -42,7 +38,7 @@ rule spectral_finetune:
         data=task_data,
         model=rules.prepare_model.output[0],
     output:
-        directory(f"{R}/spectral/{{model}}/{{task}}/{{job}}"),
+        directory(SPECTRAL_PLAN.job_dir("{model}", "{task}", "{job}")),
     log:
         f"{R}/logs/spectral/{{model}}/{{task}}/{{job}}.log",
     benchmark:
@@ -55,9 +51,9 @@ rule spectral_finetune:
     resources:
         **gpu_resources("finetune"),
         mem_mb=res("finetune", "mem_mb"),
-        runtime=lambda w: res("finetune", "runtime") * len(SW.group(w.model, w.task, w.job)),
+        runtime=lambda w: res("finetune", "runtime") * len(SPECTRAL_PLAN.group(w.model, w.task, w.job)),
     params:
-        runs=lambda w: json_arg(SW.group(w.model, w.task, w.job)),
+        runs=lambda w: json_arg(SPECTRAL_PLAN.group(w.model, w.task, w.job)),
         state=f"{R}/state/spectral/{{model}}/{{task}}/{{job}}",
     shell:
         "python -m ftgeom.stages.finetune --runs {params.runs} --data {input.data} --model {input.model}"
@@ -66,9 +62,9 @@ rule spectral_finetune:
 
 rule spectral_stability:
     input:
-        lambda w: SW.stability_inputs(w.model, w.task),
+        lambda w: SPECTRAL_PLAN.stability_inputs(w.model, w.task),
     output:
-        directory(f"{R}/spectral/{{model}}/{{task}}/stability"),
+        directory(SPECTRAL_PLAN.job_dir("{model}", "{task}", "stability")),
     log:
         f"{R}/logs/spectral/{{model}}/{{task}}/stability.log",
     benchmark:
@@ -80,8 +76,8 @@ rule spectral_stability:
         mem_mb=res("finetune", "mem_mb"),
         runtime=res("finetune", "runtime"),
     params:
-        runs=lambda w: json_arg(SW.stability_runs(w.model, w.task)),
-        settings=lambda w: json_arg(SW.stability_settings(w.task)),
+        runs=lambda w: json_arg(SPECTRAL_PLAN.stability_runs(w.model, w.task)),
+        settings=lambda w: json_arg(SPECTRAL_PLAN.stability_settings(w.task)),
     shell:
         "python -m ftgeom.spectral.stages.stability --runs {params.runs} --settings {params.settings}"
         " --out {output} --threads {threads} > {log} 2>&1"
@@ -89,10 +85,10 @@ rule spectral_stability:
 
 rule spectral_results:
     input:
-        stability=SW.stability_dirs(),
-        runs=SW.peft_dirs(),
-        baselines=SW.peft_baselines(),
-        pretrained=SW.pretrained_models(),
+        stability=SPECTRAL_PLAN.stability_dirs(),
+        runs=SPECTRAL_PLAN.peft_dirs(),
+        baselines=SPECTRAL_PLAN.peft_baselines(),
+        pretrained=SPECTRAL_PLAN.pretrained_models(),
     output:
         **stage_outputs(SPECTRAL),
     log:
@@ -106,7 +102,7 @@ rule spectral_results:
         mem_mb=res("report", "mem_mb"),
         runtime=res("report", "runtime"),
     params:
-        settings=lambda w: json_arg(SB),
+        settings=lambda w: json_arg(SPECTRAL_PLAN.section),
         tables=lambda w, output: str(Path(output.tables[0]).parent),
     shell:
         "python -m ftgeom.spectral.stages.results --stability {input.stability} --runs {input.runs}"

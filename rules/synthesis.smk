@@ -2,19 +2,15 @@
 # against the pretrained spectrum (S2, S4, S5's subspaces); the results read those, paper A's and B's runs on the
 # shared tasks (S1), paper C's sweeps that record weight geometry (S3) and paper A's transfer table (S5).
 # It trains nothing.
-
-from ftgeom.synthesis.workflow import SynthesisWorkflow
-
 SYNTHESIS = registry.by_name("synthesis")
-SY = config.get("synthesis")  # the config section (None: this stage does not run)
-YW = SynthesisWorkflow(WF)
+SYNTHESIS_PLAN = WF.stages["synthesis"]
 
 
 rule synthesis_task:
     input:
-        unpack(lambda w: YW.task_inputs(w.model, w.task)),
+        unpack(lambda w: SYNTHESIS_PLAN.task_inputs(w.model, w.task)),
     output:
-        directory(f"{R}/synthesis/{{model}}/{{task}}"),
+        directory(SYNTHESIS_PLAN.task_dir("{model}", "{task}")),
     log:
         f"{R}/logs/synthesis/{{model}}/{{task}}.log",
     benchmark:
@@ -26,8 +22,8 @@ rule synthesis_task:
         mem_mb=res("finetune", "mem_mb"),
         runtime=res("report", "runtime"),
     params:
-        settings=lambda w: json_arg(YW.settings()),
-        outliers=lambda w: YW.outliers_arg(w.model, w.task),
+        settings=lambda w: json_arg(SYNTHESIS_PLAN.settings()),
+        outliers=lambda w: SYNTHESIS_PLAN.outliers_arg(w.model, w.task),
     shell:
         "python -m ftgeom.synthesis.stages.task --trajectory {input.trajectory} {params.outliers}"
         " --settings {params.settings} --out {output} --threads {threads} > {log} 2>&1"
@@ -35,12 +31,12 @@ rule synthesis_task:
 
 rule synthesis_results:
     input:
-        tasks=YW.task_dirs(),
-        frontier_dirs=YW.frontier_dirs(),
-        frontier_records=YW.frontier_records(),
-        geometry=YW.geometry_inputs(),
-        head_probe_runs=YW.head_probe_runs(),
-        transfer=YW.transfer_table(),
+        tasks=SYNTHESIS_PLAN.task_dirs(),
+        frontier_dirs=SYNTHESIS_PLAN.frontier_dirs(),
+        frontier_records=SYNTHESIS_PLAN.frontier_records(),
+        geometry=SYNTHESIS_PLAN.geometry_inputs(),
+        head_probe_runs=SYNTHESIS_PLAN.head_probe_runs(),
+        transfer=SYNTHESIS_PLAN.transfer_table(),
     output:
         **stage_outputs(SYNTHESIS),
     log:
@@ -54,7 +50,9 @@ rule synthesis_results:
         mem_mb=res("report", "mem_mb"),
         runtime=res("report", "runtime"),
     params:
-        settings=lambda w: json_arg({"synthesis": SY, "d": config["intrinsic"]["d"], "parts": YW.parts()}),
+        settings=lambda w: json_arg(
+            {"synthesis": SYNTHESIS_PLAN.section, "d": config["intrinsic"]["d"], "parts": SYNTHESIS_PLAN.parts()}
+        ),
         tables=lambda w, output: str(Path(output.tables[0]).parent),
     shell:
         "python -m ftgeom.synthesis.stages.results --tasks {input.tasks} --frontier-dirs {input.frontier_dirs}"

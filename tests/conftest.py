@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from workflow_runs import task_entry  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -33,7 +36,7 @@ def make_task(root: Path, model_dir: Path, name: str, synthetic: dict, seed: int
     from ftgeom.assets.prepare import encode_task, prepare_task
 
     raw, enc = root / f"{name}-raw", root / f"{name}-enc"
-    prepare_task(name, {"source": "synthetic", "synthetic": synthetic}, seed, raw)
+    prepare_task(name, task_entry({"source": "synthetic", "synthetic": synthetic}), seed, raw)
     encode_task(raw, model_dir, 24, enc)
     return enc
 
@@ -81,5 +84,5 @@ def quadrant_task(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("tasks") / "quadrants"
     spec = {"source": "synthetic", "synthetic": {"modality": "image", "kind": "multiclass", "num_labels": 4,
                                                  "size": 320}}
-    prepare_task("quadrants", spec, 3, out)
+    prepare_task("quadrants", task_entry(spec), 3, out)
     return out

@@ -9,10 +9,16 @@ import sys
 import datasets
 import pandas as pd
 import pytest
+from workflow_runs import task_entry
 
 from ftgeom.assets.models import build_model, package_model_dir, save_model
 from ftgeom.assets.task_data import hub_frames
-from ftgeom.assets.prepare import encode_task as encode, prepare_task as prepare
+from ftgeom.assets.prepare import encode_task as encode, prepare_task
+
+
+def prepare(name: str, spec: dict, seed: int, out):
+    """prepare_task on a task entry as the workflow hands it over (the schema's defaults filled in)."""
+    return prepare_task(name, task_entry(spec), seed, out)
 
 
 def test_package_model_is_the_real_minilm():
@@ -99,7 +105,8 @@ def _stage(module: str, *args: str, offline: bool) -> subprocess.CompletedProces
                                                "label": "label", "kind": "binary"}}, "nyu-mll/glue"),
 ])
 def test_hub_asset_without_network_fails_fast_with_one_line(module, spec, name, offline, tmp_path):
-    args = ["--spec", json.dumps(spec), "--out", str(tmp_path / "out")]
+    args = ["--spec", json.dumps(task_entry(spec) if module == "prepare_task" else spec), "--out",
+            str(tmp_path / "out")]
     if module == "prepare_task":
         args += ["--name", "rte", "--seed", "0"]
     proc = _stage(module, *args, offline=offline)

@@ -7,7 +7,7 @@ import pytest
 
 from ftgeom.claims import ClaimSpec, SpecError, UnitError, check_rows, claim_row, unit_means
 from ftgeom.claims.intervals import coverage
-from ftgeom.registry import PAPERS
+from ftgeom.registry import STAGES
 
 SIGMA = 0.4  # lognormal skewness ≈ 1.3: at σ ≥ 0.5 the t interval falls below 92% at n ≤ 8 (docs/claims.md)
 SAMPLES = {
@@ -84,9 +84,9 @@ def test_rows_and_specs_must_match_one_to_one():
         ClaimSpec("A3", "mine", "c", "", "m", "u")
 
 
-@pytest.mark.parametrize("entry", PAPERS, ids=lambda p: p.name)
+@pytest.mark.parametrize("entry", STAGES, ids=lambda p: p.name)
 def test_every_papers_spec_table_is_well_formed(entry):
-    specs = entry.claim_specs()
+    specs = entry.claim_specs
     ids = [s.claim_id for s in specs]
     assert specs and len(set(ids)) == len(ids) and all(i.startswith(entry.letter) for i in ids)
     assert all(s.unit and s.measure for s in specs)
@@ -96,10 +96,9 @@ def test_a_section_the_schema_fills_with_empty_defaults_expects_no_row():
     """A spec's `runs` mirrors what the stage runs: removing an optional part of the config (the schema then fills
     it with empty defaults) removes its rows from what check_rows expects."""
     import yaml
-    from snakemake.utils import validate
 
     from ftgeom.registry import HEAD_PROBE, INTRINSIC, SPECTRAL
-    from workflow_runs import REPO
+    from workflow_runs import REPO, with_defaults
 
     cfg = yaml.safe_load((REPO / "config" / "default.yaml").read_text())
     for key in ("outliers", "transfer"):
@@ -108,8 +107,8 @@ def test_a_section_the_schema_fills_with_empty_defaults_expects_no_row():
     cfg["spectral"]["seeds"] = [0]
     cfg["spectral"]["peft"]["methods"].pop("lora")
     cfg["head_probe"]["variants"] = {}
-    validate(cfg, str(REPO / "config" / "schema.yaml"))
-    expected = {e.name: {s.claim_id for s in e.claim_specs() if s.runs(cfg[e.name])}
+    with_defaults(cfg)
+    expected = {e.name: {s.claim_id for s in e.claim_specs if s.runs(cfg[e.name])}
                 for e in (INTRINSIC, SPECTRAL, HEAD_PROBE)}
     assert expected["intrinsic"] == {"A1b", "A2"}  # A1a needs d = 32 among the ablation's dimensions
     assert expected["spectral"] == {"B1a", "B1b", "B1c", "B2a", "B2c", "B3a", "B3b", "B4a", "B5a", "B5b"}

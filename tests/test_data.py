@@ -5,6 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workflow_runs import split_sizes, task_entry
+
 from ftgeom.assets.task_data import make_splits, synthetic_frames
 from ftgeom.train.data import epoch_batches
 from ftgeom.train.metrics import compute
@@ -12,7 +14,7 @@ from ftgeom.train.metrics import compute
 
 def test_splits_are_disjoint_fixed_and_capped():
     df = pd.DataFrame({"text": [f"t{i}" for i in range(1000)], "label": np.arange(1000) % 3})
-    sizes = {"max_train": 300, "max_validation": 50, "max_test": 60}
+    sizes = split_sizes({"max_train": 300, "max_validation": 50, "max_test": 60})
     a = make_splits({"train": df}, "multiclass", sizes, seed=5)
     b = make_splits({"train": df}, "multiclass", sizes, seed=5)
     c = make_splits({"train": df}, "multiclass", sizes, seed=6)
@@ -35,7 +37,7 @@ def test_split_membership_follows_the_example_not_the_task():
     # the second task: a subset, other casing/whitespace, a regression label, another order
     subset = rng.permutation(3000)[:2000]
     regression = pd.DataFrame({"text": ["  " + sentences[i].upper() for i in subset], "label": scores[subset]})
-    caps = {"max_train": 500, "max_validation": 200, "max_test": 400}
+    caps = split_sizes({"max_train": 500, "max_validation": 200, "max_test": 400})
     a = make_splits({"train": polarity}, "binary", caps, seed=9)
     b = make_splits({"train": regression}, "regression", caps, seed=9)
     norm = lambda texts: {" ".join(t.lower().split()) for t in texts}  # noqa: E731
@@ -49,7 +51,7 @@ def test_split_membership_follows_the_example_not_the_task():
 def test_official_test_split_is_kept():
     train = pd.DataFrame({"text": [f"a{i}" for i in range(100)], "label": [i % 2 for i in range(100)]})
     test = pd.DataFrame({"text": [f"b{i}" for i in range(30)], "label": [i % 2 for i in range(30)]})
-    out = make_splits({"train": train, "test": test}, "binary", {}, seed=0)
+    out = make_splits({"train": train, "test": test}, "binary", split_sizes({}), seed=0)
     assert set(out["test"]["text"]) == set(test["text"])
     assert len(out["train"]) + len(out["validation"]) == 100
 
@@ -85,7 +87,7 @@ def test_metrics_match_hand_computed_values():
 
 
 def test_synthetic_labels_are_carried_by_keywords():
-    kind, names, frames = synthetic_frames({"kind": "multiclass", "num_labels": 3, "size": 60}, seed=0)
+    kind, names, frames = synthetic_frames(task_entry({"source": "synthetic", "synthetic": {"kind": "multiclass", "num_labels": 3, "size": 60}})["synthetic"], seed=0)
     df = frames["train"]
     assert kind == "multiclass" and names == ("class0", "class1", "class2")
     for text, y in zip(df["text"], df["label"]):

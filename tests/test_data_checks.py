@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from workflow_runs import task_entry
+
 from ftgeom.assets.checks import DataError
 from ftgeom.assets.prepare import prepare_task
 
@@ -29,7 +31,7 @@ def _spec(folder, kind="binary", label="label"):
 def _refused(tmp_path, spec, *needles):
     out = tmp_path / "out"
     with pytest.raises(DataError) as err:
-        prepare_task("mine", spec, 0, out)
+        prepare_task("mine", task_entry(spec), 0, out)
     message = str(err.value)
     assert "\n" not in message and message.startswith("task mine:"), message
     for needle in needles:
@@ -39,7 +41,7 @@ def _refused(tmp_path, spec, *needles):
 
 
 def test_good_csv_folder_prepares(tmp_path):
-    info = prepare_task("mine", _spec(_folder(tmp_path, GOOD)), 0, tmp_path / "out")
+    info = prepare_task("mine", task_entry(_spec(_folder(tmp_path, GOOD))), 0, tmp_path / "out")
     assert info["num_labels"] == 2 and info["sizes"]["test"] == 8 and info["sizes"]["train"] > 0
 
 
@@ -82,7 +84,7 @@ def test_empty_text_is_refused(tmp_path):
 
 def test_duplicates_across_splits_are_a_warning_with_the_count(tmp_path, capsys):
     folder = _folder(tmp_path, GOOD, test=GOOD[:8])  # the test rows repeat training rows
-    prepare_task("mine", _spec(folder), 0, tmp_path / "out")
+    prepare_task("mine", task_entry(_spec(folder)), 0, tmp_path / "out")
     err = capsys.readouterr().err
     assert "warning: task mine:" in err and "also occur in training" in err
 

@@ -81,13 +81,21 @@ def test_finetuning_from_the_tau0_head_is_the_plain_run_and_tracking_changes_no_
     from ftgeom.registry import extensions
     from ftgeom.train.run import finetune
 
-    heads, _ = probe_heads(cache, model_info(tiny_model), 1, PROBE, [0, 3])
+    found, _ = probe_heads(cache, model_info(tiny_model), 1, PROBE, [0, 3])
+    torch.save({f"base/seed1/{t}": h for t, h in found.items()}, tmp_path / "heads.pt")
     plain = finetune(SPEC, keyword_task, tiny_model, tmp_path / "a.json", tmp_path / "sa", progress=False)
-    # the feature-drift hook comes from paper C's registry entry, chosen by the spec (as the finetune stage does)
-    tracked = finetune({**SPEC, "track_features": True}, keyword_task, tiny_model, tmp_path / "b.json",
-                       tmp_path / "sb", progress=False, head_state=heads[0], extensions=extensions())
-    probed = finetune({**SPEC, "track_features": True}, keyword_task, tiny_model, tmp_path / "c.json",
-                      tmp_path / "sc", progress=False, head_state=heads[3], extensions=extensions())
+
+    def from_head(tau) -> dict:
+        """The spec of a run from a probed head, as paper C's jobs name it (the shared stage loads it)."""
+        return {**SPEC, "track_features": True,
+                "head_probe": {"heads": {"file": str(tmp_path / "heads.pt"), "key": f"base/seed1/{tau}"}}}
+
+    # the feature-drift hook and the start head come from paper C's registry entry, chosen by the spec (as the
+    # shared finetune stage does)
+    tracked = finetune(from_head(0), keyword_task, tiny_model, tmp_path / "b.json", tmp_path / "sb", progress=False,
+                       extensions=extensions())
+    probed = finetune(from_head(3), keyword_task, tiny_model, tmp_path / "c.json", tmp_path / "sc", progress=False,
+                      extensions=extensions())
     assert plain["final"] == tracked["final"]
     assert [h["train_loss"] for h in plain["history"]] == [h["train_loss"] for h in tracked["history"]]
     drift = tracked["feature_drift"]

@@ -14,7 +14,7 @@ from ftgeom.claims import COLUMNS, ClaimSpec, claim_row
 from ftgeom.paper import macros, published, readme
 from ftgeom.paper.build import PaperError, build, problems
 from ftgeom.paper.verdicts import ClaimsError, assemble, latex_table
-from ftgeom.registry import PAPERS
+from ftgeom.registry import STAGES
 from ftgeom.report.latex import escape
 
 HAS_LATEX = shutil.which("latexmk") is not None and shutil.which("pdflatex") is not None
@@ -119,10 +119,10 @@ def test_findings_and_macros_are_generated_from_the_rows(tmp_path):
     counts = macros.numbers(pooled)
     assert (counts["claim rows"], counts["all rows"], counts["rows reproduced"]) == (1, 3, 1), \
         "totals count paper rows once per setting: not the pooled repeat, not our own question"
-    letters = [p.letter for p in PAPERS]
+    letters = [p.letter for p in STAGES]
     flags = macros.stage_flags({"C"}, letters)
     assert "\\stageCtrue" in flags and "\\stageAfalse" in flags
-    settings = macros.settings(yaml.safe_load((REPO / "config" / "default.yaml").read_text()), "default", PAPERS)
+    settings = macros.settings(yaml.safe_load((REPO / "config" / "default.yaml").read_text()), "default", STAGES)
     defined = macros.define(settings)
     assert "\\newcommand{\\ftSeeds}{3}" in defined
     assert "\\newcommand{\\ftHeadProbeConvergedEpochs}{lite0: 100; minilm: 1000}" in defined
@@ -251,7 +251,7 @@ def test_scale_notes_stand_beside_the_counted_rows_that_do_not_reproduce():
     from ftgeom.paper.specs import scale_notes
 
     spec = ClaimSpec("A9", "paper", "a claim", "a quote", "m", "task", scale="Likely: 32 steps & 500 examples.")
-    entry = SimpleNamespace(claim_specs=lambda: (spec, replace(spec, claim_id="A8")))
+    entry = SimpleNamespace(claim_specs=(spec, replace(spec, claim_id="A8")))
     claims = pd.DataFrame({"claim_id": ["A9", "A9", "A9", "A8"], "kind": "paper",
                            "setting": ["x", "part, vision: y", "z", "x"],
                            "verdict": ["inconclusive", "not reproduced", "not reproduced", "reproduced"]})
@@ -262,6 +262,6 @@ def test_scale_notes_stand_beside_the_counted_rows_that_do_not_reproduce():
 
 
 def test_every_paper_claim_says_whether_scale_may_decide_it():
-    for entry in PAPERS:
-        for spec in entry.claim_specs():
+    for entry in STAGES:
+        for spec in entry.claim_specs:
             assert spec.kind != "paper" or spec.scale.strip(), f"{spec.claim_id}: no scale note"

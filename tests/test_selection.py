@@ -7,17 +7,14 @@ import json
 import pandas as pd
 import pytest
 import yaml
-from snakemake.utils import validate
-from workflow_runs import REPO, run_snakemake
+from workflow_runs import REPO, run_snakemake, workflow_of
 
 from ftgeom.selection.grids import Selection, SelectionError, configured, default_run, grids, with_value
 from ftgeom.selection.summary import line, pick, table
 
 
-def _config(name: str) -> dict:
-    cfg = yaml.safe_load((REPO / "config" / f"{name}.yaml").read_text())
-    validate(cfg, str(REPO / "config" / "schema.yaml"))  # the schema's defaults, as the workflow fills them
-    return cfg
+def _workflow(name: str, root: str = "results"):
+    return workflow_of(yaml.safe_load((REPO / "config" / f"{name}.yaml").read_text()), root)
 
 
 def _flat(d: dict, prefix: str = "") -> dict:
@@ -29,12 +26,13 @@ def _flat(d: dict, prefix: str = "") -> dict:
 
 @pytest.mark.parametrize("name", ["default", "smoke"])
 def test_a_grid_point_is_the_default_run_with_only_its_setting_changed(name):
-    cfg = _config(name)
-    sel = Selection(cfg)
+    wf = _workflow(name)
+    cfg = wf.config
+    sel = Selection(wf)
     assert set(sel.grids) == set(cfg["selection"]["grids"]) and sel.points
     for grid in grids(cfg):
         for task in grid.tasks:
-            base = _flat(default_run(cfg, grid, task)[0]["spec"])
+            base = _flat(default_run(wf, grid, task)[0]["spec"])
             runs = sel.jobs[(grid.name, task)]["runs"]
             assert len(runs) == len(grid.values) - 1, "the configured value is the default's own run"
             for run in runs:
@@ -45,12 +43,13 @@ def test_a_grid_point_is_the_default_run_with_only_its_setting_changed(name):
 
 
 def test_a_grid_off_the_config_is_one_line_naming_it():
-    cfg = _config("smoke")
+    wf = _workflow("smoke")
+    cfg = wf.config
     with pytest.raises(SelectionError, match="the config has no setting finetune.lr.nope"):
         configured(cfg, "finetune.lr.nope")
     cfg["selection"]["grids"]["full"]["values"] = [1.0, 2.0]
     with pytest.raises(SelectionError) as err:
-        Selection(cfg)
+        Selection(wf)
     assert "grid full" in str(err.value) and "\n" not in str(err.value)
     assert configured(with_value(cfg, "finetune.lr.full", 0.5), "finetune.lr.full") == 0.5
     assert cfg["finetune"]["lr"]["full"] == 1.0e-3, "with_value copies the config"
@@ -76,7 +75,7 @@ def test_smoke_select_runs_every_grid(smoke_local):
     proc = run_snakemake(smoke_local, "select", "--cores", "2", "--configfile", str(REPO / "config" / "smoke.yaml"))
     assert proc.returncode == 0, proc.stdout[-3000:]
     res = smoke_local / "results" / "selection"
-    cfg = _config("smoke")
+    cfg = _workflow("smoke").config
     lines = (res / "summary.txt").read_text().splitlines()
     assert len(lines) == len(cfg["selection"]["grids"]) and all("picked" in x for x in lines)
     for name, grid in cfg["selection"]["grids"].items():
@@ -86,7 +85,7 @@ def test_smoke_select_runs_every_grid(smoke_local):
     # the configured value reads the default's own record: re-probing it gives the same validation score
     probe = pd.read_csv(res / "probe.csv")
     grid = next(g for g in grids(cfg) if g.name == "probe")
-    run = default_run(cfg, grid, "digits", str(smoke_local / "results"))[0]
+    run = default_run(_workflow("smoke", str(smoke_local / "results")), grid, "digits")[0]
     again = {"spec": run["spec"], "out": str(smoke_local / "again.json")}
     from ftgeom.head_probe.stages.probe_grid import main as probe_grid
 

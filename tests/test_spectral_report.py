@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from workflow_runs import with_defaults
 
 from ftgeom.spectral import analysis, cross, plan
 
@@ -104,9 +105,9 @@ def test_absolute_stability_is_the_real_top_k_one_minus_overlap_of_eligible_matr
 
 
 def test_stability_jobs_read_only_what_changes_their_numbers():
-    sb = {"models": {"bert": ["a", "b"]}, "ks": [1, 4], "claim_k": 4, "cross_k": 4, "nulls": ["spectrum"],
-          "trajectory_points": [0, 3], "trajectory_tasks": ["a"], "unrelated": {"bert": [["a", "b"]]},
-          "verdict_null": "spectrum"}
+    sb = with_defaults({"models": {"bert": ["a", "b"]}, "ks": [1, 4], "claim_k": 4, "cross_k": 4,
+                        "nulls": ["spectrum"], "trajectory_points": [0, 3], "trajectory_tasks": ["a"],
+                        "unrelated": {"bert": [["a", "b"]]}, "verdict_null": "spectrum"}, at="spectral")
     more = {**sb, "models": {"bert": ["a", "b", "c"]}, "unrelated": {"bert": [["a", "b"], ["a", "c"]]},
             "verdict_null": "frobenius"}
     settings = [plan.stability_settings(s, task) for s in (sb, more) for task in ("a", "b")]

@@ -218,6 +218,7 @@ def test_stages_preload_tcmalloc_unless_told_not_to(choice):
 def test_a_non_finite_loss_stops_the_run_naming_step_and_learning_rate(keyword_task, tiny_model, tmp_path):
     from ftgeom.models import load_task_model, model_info
     from ftgeom.train.data import load_task
+    from ftgeom.train.hooks import Extensions
     from ftgeom.train.loop import NonFiniteLoss
     from ftgeom.train.run import finetune
 
@@ -225,7 +226,7 @@ def test_a_non_finite_loss_stops_the_run_naming_step_and_learning_rate(keyword_t
     broken = {k: torch.full_like(v, float("nan")) for k, v in head.state_dict().items()}
     with pytest.raises(NonFiniteLoss) as err:
         finetune(SPEC, keyword_task, tiny_model, tmp_path / "m.json", tmp_path / "state", progress=False,
-                 head_state=broken)
+                 extensions=Extensions(head_state=lambda spec: broken))
     message = str(err.value)
     assert "\n" not in message and "the training loss is nan at step 1/" in message, message
     assert "learning rate" in message and "last finite loss none" in message

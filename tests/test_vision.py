@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from workflow_runs import task_entry
 
 
 MILITARY_UNIFORM = 652  # ImageNet-1k class index
@@ -59,8 +60,8 @@ def test_image_tasks_are_prepared_with_fixed_capped_splits(reader, n_classes, of
     from ftgeom.assets.prepare import prepare_task
 
     spec = {"source": "package", "reader": reader, "splits": {"max_train": 200, "max_validation": 50, "max_test": 100}}
-    info = prepare_task(reader, spec, 5, tmp_path / "a")
-    again = prepare_task(reader, spec, 5, tmp_path / "b")
+    info = prepare_task(reader, task_entry(spec), 5, tmp_path / "a")
+    again = prepare_task(reader, task_entry(spec), 5, tmp_path / "b")
     assert info["modality"] == "image" and info["num_labels"] == n_classes
     assert info["sizes"] == {"train": 200, "validation": 50, "test": 100} == again["sizes"]
     train = datasets.load_from_disk(str(tmp_path / "a"))["train"]

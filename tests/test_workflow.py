@@ -9,9 +9,9 @@ import pytest
 import yaml
 from safetensors import safe_open
 
-from workflow_runs import REPO, SMOKE, run_snakemake
+from workflow_runs import REPO, SMOKE, run_snakemake, with_defaults
 
-from ftgeom.registry import HEAD_PROBE, INTRINSIC, PAPERS, SPECTRAL, SYNTHESIS
+from ftgeom.registry import HEAD_PROBE, INTRINSIC, STAGES, SPECTRAL, SYNTHESIS
 
 
 def _config_with(tmp_path, edit):
@@ -186,7 +186,7 @@ def test_operational_settings_rerun_nothing_and_numbers_do(smoke_local, tmp_path
 def test_smoke_dag_writes_every_output_the_registry_declares(smoke_local):
     """Each paper stage's outputs, declared once by its registry entry (the same list its rule and stage use)."""
     res = smoke_local / "results"
-    for paper in PAPERS:
+    for paper in STAGES:
         claims = pd.read_csv(res / "claims" / f"{paper.name}.csv")
         assert len(claims) and claims["claim_id"].str.startswith(paper.letter).all(), paper.name
         for path in paper.outputs("results"):
@@ -196,7 +196,7 @@ def test_smoke_dag_writes_every_output_the_registry_declares(smoke_local):
             assert (smoke_local / tex).stat().st_size > 50, tex
     generated = (res / "paper" / "generated" / "sections.tex").read_text()
     assert [line for line in generated.splitlines() if line.startswith("\\input")] == \
-        [f"\\input{{sections/{p.name}}}" for p in PAPERS], "one section per paper stage, in the registry's order"
+        [f"\\input{{sections/{p.name}}}" for p in STAGES], "one section per paper stage, in the registry's order"
 
 
 def _claims_follow_their_specs(claims: pd.DataFrame, entry, section: dict, intervals: dict | None = None) -> None:
@@ -204,7 +204,7 @@ def _claims_follow_their_specs(claims: pd.DataFrame, entry, section: dict, inter
     config runs has a row; fewer than 5 units is inconclusive; checks carry no verdict."""
     from ftgeom.claims import COLUMNS, MIN_UNITS, NO_VERDICT
 
-    specs = {s.claim_id: s for s in entry.claim_specs()}
+    specs = {s.claim_id: s for s in entry.claim_specs}
     assert tuple(claims.columns) == COLUMNS
     assert set(claims["claim_id"]) == {i for i, s in specs.items() if s.runs(section)}
     for _, row in claims.iterrows():
@@ -247,11 +247,9 @@ def test_smoke_dag_head_probe_outputs(smoke_local):
 def test_smoke_dag_intrinsic_outputs(smoke_local):
     from ftgeom.intrinsic.plan import jobs
 
-    from snakemake.utils import validate
-
     res = smoke_local / "results"
     cfg = yaml.safe_load(SMOKE.read_text())
-    validate(cfg, str(REPO / "config" / "schema.yaml"))  # fills in the schema's defaults, as the workflow does
+    with_defaults(cfg)
     ia = cfg["intrinsic"]
     claims = pd.read_csv(res / "claims" / "intrinsic.csv")
     _claims_follow_their_specs(claims, INTRINSIC, ia)
@@ -284,11 +282,9 @@ def test_smoke_dag_intrinsic_outputs(smoke_local):
 def test_smoke_dag_spectral_outputs(smoke_local):
     from ftgeom.spectral.plan import analysed, peft_members
 
-    from snakemake.utils import validate
-
     res = smoke_local / "results"
     cfg = yaml.safe_load(SMOKE.read_text())
-    validate(cfg, str(REPO / "config" / "schema.yaml"))
+    with_defaults(cfg)
     sb = cfg["spectral"]
     claims = pd.read_csv(res / "claims" / "spectral.csv")
     _claims_follow_their_specs(claims, SPECTRAL, sb)
@@ -325,7 +321,7 @@ def test_smoke_dag_ends_in_the_paper_and_a_report(smoke_local, tmp_path):
     res = smoke_local / "results"
     every = pd.read_csv(res / "claims.csv")
     key = ["claim_id", "setting", "measure"]
-    stage = pd.concat([pd.read_csv(res / "claims" / f"{p.name}.csv") for p in PAPERS])
+    stage = pd.concat([pd.read_csv(res / "claims" / f"{p.name}.csv") for p in STAGES])
     stage = stage.sort_values(key, ignore_index=True)
     # every stage's rows, unchanged (dtypes aside: a column empty in one stage's file reads as float)
     pd.testing.assert_frame_equal(every.sort_values(key, ignore_index=True), stage, check_dtype=False)
@@ -351,7 +347,7 @@ def test_smoke_dag_ends_in_the_paper_and_a_report(smoke_local, tmp_path):
         assert needle in text, needle
     for claim_id in set(every["claim_id"]):
         assert claim_id in text
-    for p in PAPERS:
+    for p in STAGES:
         assert f"This build contains no paper-{p.letter} stage" not in text
 
 
@@ -402,14 +398,13 @@ def test_smoke_dag_synthesis_outputs(smoke_local):
     """The synthesis reads every paper's runs: its rows follow their specs (S5's interval is the cluster
     bootstrap), the task measures cover every encoder matrix, paper C's τ = 0 (the foundation's run here) records
     its weight geometry like the stage's own runs, and the five figures exist."""
-    from snakemake.utils import validate
 
     from ftgeom.synthesis.workflow import SynthesisWorkflow
     from ftgeom.workflow import Workflow
 
     res = smoke_local / "results"
     cfg = yaml.safe_load(SMOKE.read_text())
-    validate(cfg, str(REPO / "config" / "schema.yaml"))  # the schema's defaults, as the workflow fills them
+    with_defaults(cfg)
     section = {**cfg["synthesis"], "parts": SynthesisWorkflow(Workflow(cfg, "results")).parts()}
     claims = pd.read_csv(res / "claims" / "synthesis.csv")
     _claims_follow_their_specs(claims, SYNTHESIS, section, intervals={"S5": "cluster-percentile"})

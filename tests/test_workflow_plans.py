@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from workflow_runs import REPO, SMOKE
+from workflow_runs import SMOKE, workflow_of
 
 from ftgeom import registry
-from ftgeom.head_probe.workflow import HeadProbeWorkflow
-from ftgeom.intrinsic.workflow import IntrinsicWorkflow
-from ftgeom.spectral.workflow import SpectralWorkflow
 from ftgeom.workflow import Workflow
 
 
 @pytest.fixture(scope="module")
 def wf() -> Workflow:
-    from snakemake.utils import validate
-
-    cfg = yaml.safe_load(SMOKE.read_text())
-    validate(cfg, str(REPO / "config" / "schema.yaml"))  # the schema's defaults, as the workflow fills them
-    return Workflow(cfg, "results", shared_run_spec=registry.shared_run_spec)
+    return workflow_of(yaml.safe_load(SMOKE.read_text()))
 
 
 def test_a_finetune_job_keeps_the_trajectory_of_its_traced_seed_and_the_weights_of_its_kept_one(wf):
@@ -46,7 +39,7 @@ def test_only_paper_c_pairs_full_runs_track_their_features(wf):
 
 
 def test_intrinsic_jobs_read_their_subspace_and_the_run_whose_outliers_they_zero(wf):
-    iw = IntrinsicWorkflow(wf)
+    iw = wf.stages["intrinsic"]
     zeroed = iw.group("tiny-bert", "movie-polarity", "zeroed")
     assert zeroed and all(r["spec"]["method"] == "zeroed" for r in zeroed)
     assert {r["spec"]["method_options"]["source"] for r in zeroed} == \
@@ -60,7 +53,7 @@ def test_intrinsic_jobs_read_their_subspace_and_the_run_whose_outliers_they_zero
 
 
 def test_spectral_reads_the_foundations_weights_where_it_kept_them(wf):
-    sw = SpectralWorkflow(wf)
+    sw = wf.stages["spectral"]
     assert sw.weights("tiny-bert", "movie-polarity", "full", 0) == \
         "results/trajectories/tiny-bert/movie-polarity/full/seed0"
     assert sw.weights("tiny-bert", "movie-polarity", "lora", 0) == \
@@ -70,7 +63,7 @@ def test_spectral_reads_the_foundations_weights_where_it_kept_them(wf):
 
 
 def test_head_probe_starts_are_the_foundations_full_runs(wf):
-    hw = HeadProbeWorkflow(wf)
+    hw = wf.stages["head_probe"]
     assert hw.starts() == [wf.metrics_path(m, t, "full", s) for m, t in hw.pairs() for s in wf.config["head_probe"]
                            ["seeds"]]
     assert "track_features" not in hw.full_spec("tiny-bert", "movie-polarity", 0)
@@ -81,22 +74,22 @@ def test_own_fine_tuning_rate_makes_tau_zero_paper_cs_run_and_a_grid_starts_from
 
     import torch
 
-    from ftgeom.head_probe.entry import grid_run, run_head
+    from ftgeom.head_probe.entry import run_head
     from ftgeom.head_probe.plan import finetune_runs
 
     cfg = copy.deepcopy(wf.config)
     cfg["head_probe"]["finetune_lr"] = {"tiny-bert": 1e-5, "tiny-effnet": 2e-5}
-    own = Workflow(cfg, "results", shared_run_spec=registry.shared_run_spec)
-    hw = HeadProbeWorkflow(own)
+    own = wf.with_config(cfg)
+    hw, plain = own.stages["head_probe"], wf.stages["head_probe"]
     assert hw.starts() == [] and hw.full_spec("tiny-effnet", "digits", 0)["lr"] == 2e-5
     # the probing job does not read it: setting it re-runs no probe
-    assert hw.probe_settings("tiny-bert") == HeadProbeWorkflow(wf).probe_settings("tiny-bert")
+    assert hw.probe_settings("tiny-bert") == plain.probe_settings("tiny-bert")
     assert ("base", 0) in finetune_runs(hw.settings("tiny-bert"), 0)
-    assert ("base", 0) not in finetune_runs(HeadProbeWorkflow(wf).settings("tiny-bert"), 0)
-    run, inputs = grid_run(own, "finetune", "tiny-effnet", "digits", 1)
+    assert ("base", 0) not in finetune_runs(plain.settings("tiny-bert"), 0)
+    run, inputs = hw.grid_run("finetune", "tiny-effnet", "digits", 1)
     assert run["out"] == "results/head_probe/tiny-effnet/digits/finetune/seed1/base-tauconverged.json"
     assert run["producer"] == "results/head_probe/tiny-effnet/digits/finetune/seed1"
-    assert inputs == [f"results/head_probe/tiny-effnet/digits/{f}" for f in ("heads.pt", "probe.json")]
+    assert inputs == ["results/head_probe/tiny-effnet/digits/heads.pt"]
     spec = run["spec"]
     assert spec["lr"] == 2e-5 and spec["seed"] == 1 and spec["head_probe"]["tau"] == "converged"
     assert spec["head_probe"]["heads"]["key"] == "base/seed1/converged"
@@ -107,3 +100,28 @@ def test_own_fine_tuning_rate_makes_tau_zero_paper_cs_run_and_a_grid_starts_from
     assert run_head({"head_probe": {"variant": "base"}}) is None and run_head({}) is None
     assert registry.extensions().head_state({"head_probe": {"heads": {"file": str(tmp_path / "heads.pt"),
                                                                        "key": "base/seed1/converged"}}}) is not None
+
+
+def test_paper_cs_fine_tuning_runs_are_shared_stage_runs_that_name_their_probed_head(wf):
+    """One job path: each run of a head_probe_finetune job is a spec the shared stage trains (ftgeom.stages.finetune),
+    naming the head it starts from (heads.pt and key), its variant, τ and the probing settings, which are the
+    probing job's own (so the spec is known at DAG time); only the base sweep of a weight-geometry seed records it."""
+    from ftgeom.head_probe.plan import head_key, run_name
+
+    hw = wf.stages["head_probe"]
+    geometry = set(hw.geometry_seeds())
+    for model, task in hw.pairs():
+        head = wf.config["models"][model]["head"]
+        for seed in hw.section["seeds"]:
+            runs = hw.group(model, task, seed)
+            assert runs and {r["name"] for r in runs} == {run_name(r["spec"]["head_probe"]["variant"],
+                                                                   r["spec"]["head_probe"]["tau"]) for r in runs}
+            for r in runs:
+                spec, hp = r["spec"], r["spec"]["head_probe"]
+                assert r["out"] == f"{hw.finetune_dir(model, task, seed)}/{r['name']}.json" and not r["trajectory"]
+                assert spec["method"] == "full" and spec["track_features"] and spec["seed"] == seed
+                assert hp["heads"] == {"file": hw.heads_file(model, task),
+                                       "key": head_key(hp["variant"], seed, hp["tau"])}
+                assert hp["probe"]["head"] == ("mlp" if hp["variant"] == "mlp" else head) == spec["head"]
+                assert {"lr", "batch_size", "converged_epochs", "label_smoothing"} <= set(hp["probe"])
+                assert ("weight_geometry" in spec) == (hp["variant"] == "base" and seed in geometry)

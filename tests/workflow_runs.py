@@ -26,3 +26,29 @@ def snakemake_cmd(workdir: Path, *args: str, timeout_s: int = 900) -> list[str]:
 def run_snakemake(workdir: Path, *args: str, env: dict | None = None, timeout_s: int = 900):
     return subprocess.run(snakemake_cmd(workdir, *args, timeout_s=timeout_s), env=snakemake_env(env),
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def with_defaults(config: dict, at: str | None = None) -> dict:
+    """A config (or its part at the dotted place `at`: `spectral`, `tasks.*`) with the schema's defaults filled in,
+    as the workflow fills them: the one helper tests read defaults through (ftgeom.config.fill_defaults)."""
+    from ftgeom.config import fill_defaults
+
+    return fill_defaults(config, REPO / "config" / "schema.yaml", at=at)
+
+
+def workflow_of(config: dict, root: str = "results"):
+    """The workflow the rule files bind for this config (defaults filled): shared paths and each stage's plan."""
+    from ftgeom import registry
+    from ftgeom.workflow import Workflow
+
+    return Workflow(with_defaults(config), root, stages=registry.STAGES)
+
+
+def task_entry(entry: dict) -> dict:
+    """A task's config entry with the schema's defaults filled in, as the workflow hands it to prepare_task."""
+    return with_defaults(entry, at="tasks.*")
+
+
+def split_sizes(sizes: dict) -> dict:
+    """A task's `splits` with the schema's defaults filled in."""
+    return with_defaults(sizes, at="tasks.*.splits")

@@ -1,8 +1,10 @@
 """The workflow's shared paths and run specs, from the config alone (rules/common.smk binds one `Workflow`).
 
 Every path a rule reads or writes for the shared fine-tuning runs is formed here once (metrics records, final
-weights, trajectories); the paper stages' own helpers (`ftgeom.<paper>.workflow`) build on these. Plain Python, so
-the rule files hold rules only and the helpers are tested like the rest of the library.
+weights, trajectories); each stage's planning class (`ftgeom.<stage>.workflow`, its registry entry's `workflow`)
+is built here once, on these (`Workflow.stages`). Plain Python, so the rule files hold rules only and the helpers
+are tested like the rest of the library. A path helper takes wildcard placeholders too: `job_dir("{model}", ...)`
+is the rule's pattern.
 """
 from __future__ import annotations
 
@@ -14,17 +16,39 @@ from ftgeom.config import finetune_pairs
 from ftgeom.train.settings import OPERATIONAL
 
 
-def _no_extras(config: dict, model: str, task: str, method: str, seed: int) -> dict:
-    return {}
-
-
 class Workflow:
-    def __init__(self, config: dict, root: str = "results", shared_run_spec: Callable[..., dict] = _no_extras):
-        """`shared_run_spec(config, model, task, method, seed)`: what the paper stages add to a shared run's spec
-        (ftgeom.registry.shared_run_spec; this layer does not know them)."""
+    def __init__(self, config: dict, root: str = "results", stages: tuple = ()):
+        """`stages`: the registry's entries (ftgeom.registry.STAGES; this layer does not know them): what each adds
+        to a shared run's spec (`shared_run_extras`), and its planning class, built here in the registry's order (a
+        later stage's may read an earlier one's; a stage the config does not run plans nothing)."""
         self.config, self.R, self.FT = config, root, config["finetune"]
         self.pairs = finetune_pairs(config)
-        self._extras = shared_run_spec
+        self.entries = tuple(stages)
+        self.stages = {}
+        for entry in self.entries:
+            if entry.workflow is not None:
+                self.stages[entry.name] = entry.workflow(self)
+
+    def with_config(self, config: dict) -> "Workflow":
+        """The same stages on another config (a selection grid's point)."""
+        return Workflow(config, self.R, self.entries)
+
+    @property
+    def pretrained_here(self) -> list[str]:
+        """Models the workflow pretrains itself (source `pretrain`: paper B's scale groups)."""
+        return [m for m, e in self.config["models"].items() if e["source"] == "pretrain"]
+
+    # --- the assets
+    def model_dir(self, model: str) -> str:
+        return f"{self.R}/models/{model}"
+
+    def data_dir(self, task: str) -> str:
+        """A prepared task (images are preprocessed in the jobs that read it)."""
+        return f"{self.R}/data/{task}"
+
+    def encoded_dir(self, model: str, task: str) -> str:
+        """A text task tokenised for one model."""
+        return f"{self.R}/encoded/{model}/{task}"
 
     # --- the shared fine-tuning runs
     def is_traced(self, method: str | None, seed) -> bool:
@@ -83,7 +107,7 @@ class Workflow:
         spec = {k: v for k, v in self.FT.items() if k not in skip}
         spec.update(model=model, task=task, method=method, seed=int(seed),
                     lr=spec_model.get("lr", {}).get(method, self.FT["lr"][method]),
-                    epochs=entry.get("epochs", self.FT["epochs"]), head=spec_model.get("head", "linear"),
+                    epochs=entry.get("epochs", self.FT["epochs"]), head=spec_model["head"],
                     precision=spec_model.get("precision", self.FT["precision"]))
         if task_modality(entry) == "image":
             spec["image_size"] = entry.get("image_size", spec_model.get("image_size"))
@@ -92,9 +116,11 @@ class Workflow:
         return spec
 
     def shared_run_spec(self, model: str, task: str, method: str, seed, points: int | None = None) -> dict:
-        """A run of the shared stage: train_spec and what the paper stages add to it (paper C tracks features)."""
-        return {**self.train_spec(model, task, method, seed, points),
-                **self._extras(self.config, model, task, method, int(seed))}
+        """A run of the shared stage: train_spec and what the stages add to it (paper C tracks features)."""
+        spec = self.train_spec(model, task, method, seed, points)
+        for entry in self.entries:
+            spec.update(entry.shared_run_extras(self.config, model, task, method, int(seed)))
+        return spec
 
     def finetune_group(self, model: str, task: str, method: str, seed=None) -> list[dict]:
         """The runs of one finetune job: every seed of (model, task, method) (`seed` None: finetune.group_seeds)

@@ -17,7 +17,7 @@ def prepare_task(name: str, spec: dict, seed: int, out_dir: Path) -> dict:
     kind, names, frames = load_frames(spec, seed, name)
     checks.labels(name, kind, frames)
     checks.texts(name, frames)  # rows as the source numbers them
-    splits = make_splits(frames, kind, spec.get("splits", {}), seed)
+    splits = make_splits(frames, kind, spec["splits"], seed)
     for split, df in splits.items():
         if len(df) == 0:
             raise checks.DataError(f"task {name}: split '{split}' is empty after splitting; raise the split "

@@ -59,8 +59,7 @@ def make_splits(frames: dict[str, pd.DataFrame], kind: str, sizes: dict, seed: i
     stratify = kind != "regression"
     train = frames["train"].reset_index(drop=True)
     u = example_hash(train, seed)
-    test_fraction = sizes.get("test_fraction", 0.1)
-    validation_fraction = sizes.get("validation_fraction", 0.1)
+    test_fraction, validation_fraction = sizes["test_fraction"], sizes["validation_fraction"]
     if frames.get("test") is not None:
         test = frames["test"].reset_index(drop=True)
         u_test, lo = example_hash(test, seed), 0.0
@@ -79,8 +78,8 @@ def make_splits(frames: dict[str, pd.DataFrame], kind: str, sizes: dict, seed: i
 def synthetic_frames(spec: dict, seed: int) -> tuple[str, tuple[str, ...], dict[str, pd.DataFrame]]:
     """Learnable toy data for tests: the label is carried by keywords (text) or a bright quadrant (image)."""
     rng = np.random.default_rng(seed)
-    kind, n, modality = spec.get("kind", "binary"), spec.get("size", 256), spec.get("modality", "text")
-    num_labels = 2 if kind == "binary" else spec.get("num_labels", 3)
+    kind, n, modality = spec["kind"], spec["size"], spec["modality"]
+    num_labels = 2 if kind == "binary" else spec["num_labels"]
     filler = "the a of and to in is was it that for on with as this film story place day".split()
     keywords = ["good", "bad", "sport", "music", "science", "money", "health", "travel"]
     rows = []
@@ -121,7 +120,7 @@ def hub_frames(spec: dict, name: str = "task") -> tuple[str, tuple[str, ...], di
     if spec.get("text_pair"):
         columns[spec["text_pair"]] = "text_pair"
     frames = {}
-    for ours, theirs in (("train", spec.get("train_split", "train")), ("test", spec.get("test_split", "validation"))):
+    for ours, theirs in (("train", spec["train_split"]), ("test", spec["test_split"])):
         if theirs not in ds:
             raise checks.DataError(f"task {name}: dataset {spec['path']} has no split '{theirs}' (has: "
                                    f"{', '.join(ds)}); set tasks.{name}.hub.train_split / test_split")

@@ -16,7 +16,8 @@ from scipy.stats import spearmanr
 
 from ftgeom.claims import claim_row, unit_means, unit_series
 from ftgeom.head_probe.claim_specs import SPECS
-from ftgeom.head_probe.probe import CONVERGED, EARLY
+from ftgeom.head_probe.plan import CONVERGED, EARLY
+from ftgeom.head_probe.runs import probe_energy
 from ftgeom.provenance import read_json
 
 BACKBONES = {"vision": "vision", "image": "vision", "text": "language"}
@@ -60,7 +61,7 @@ def _run_row(record: dict, variant: str, tau, start: dict, converged: int) -> tu
 
 def load_runs(probe_files, run_dirs, start_files) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(one row per fine-tuning run, one row per run and epoch). τ = 0 of the base variant comes from the
-    foundation's full runs (start_files), with its energy from the probe record."""
+    foundation's full runs (start_files); every run's start (energy, loss, accuracy) from the probe record."""
     probes = {(r["model"], r["task"]): r for r in map(read_json, probe_files)}
     rows, epochs = [], []
     for f in start_files:
@@ -69,15 +70,16 @@ def load_runs(probe_files, run_dirs, start_files) -> tuple[pd.DataFrame, pd.Data
         base = next(p for p in probe["probes"] if p["variant"] == "base" and p["seed"] == record["seed"])
         if "feature_drift" not in record:
             raise ValueError(f"{f}: no feature drift recorded (the run predates head_probe; re-run it)")
-        row, ep = _run_row(record, "base", 0, base["energy"]["0"], base["settings"]["converged_epochs"])
+        start = probe_energy(probe, "base", record["seed"], 0)
+        row, ep = _run_row(record, "base", 0, start, base["settings"]["converged_epochs"])
         rows.append(row)
         epochs += ep
     for d in run_dirs:
         for f in sorted(Path(d).glob("*.json")):
             record = read_json(f)
-            hp = record["head_probe"]
-            converged = record["spec"]["head_probe"]["probe"]["converged_epochs"]
-            row, ep = _run_row(record, hp["variant"], hp["tau"], hp["start"], converged)
+            hp = record["spec"]["head_probe"]
+            start = probe_energy(probes[(record["model"], record["task"])], hp["variant"], record["seed"], hp["tau"])
+            row, ep = _run_row(record, hp["variant"], hp["tau"], start, hp["probe"]["converged_epochs"])
             rows.append(row)
             epochs += ep
     runs = pd.DataFrame(rows).sort_values(["model", "task", "variant", "tau_epochs", "seed"], ignore_index=True)

@@ -15,14 +15,14 @@ def _check_head_probe(config: dict) -> None:
             if config["tasks"][task].get("metric") in ("pearson", "spearman", "mse"):
                 raise ConfigError(f"config error: head_probe.models.{model}[{i}]: '{task}' is a regression task; head "
                                   "probing needs a classification task")
-    for i, seed in enumerate(hp.get("seeds", [])):
+    for i, seed in enumerate(hp["seeds"]):
         if seed not in ft["seeds"]:
             raise ConfigError(f"config error: head_probe.seeds[{i}]: seed {seed} is not in finetune.seeds")
     for i, seed in enumerate(hp.get("variant_seeds", [])):
-        if seed not in hp.get("seeds", ft["seeds"]):
+        if seed not in hp["seeds"]:
             raise ConfigError(f"config error: head_probe.variant_seeds[{i}]: seed {seed} is not in head_probe.seeds")
-    for i, seed in enumerate((hp.get("weight_geometry") or {}).get("seeds", [])):
-        if seed not in hp.get("seeds", ft["seeds"]):
+    for i, seed in enumerate(hp["weight_geometry"]["seeds"]):
+        if seed not in hp["seeds"]:
             raise ConfigError(f"config error: head_probe.weight_geometry.seeds[{i}]: seed {seed} is not in "
                               "head_probe.seeds")
     for key in ("taus", "lr", "variants", "converged_epochs", "finetune_lr"):
@@ -30,7 +30,7 @@ def _check_head_probe(config: dict) -> None:
             for model in hp[key]:
                 if model not in hp["models"]:
                     raise ConfigError(f"config error: head_probe.{key}.{model}: not a model of head_probe.models")
-    taus = hp.get("taus", [0, "converged"])
+    taus = hp["taus"]
     for model in hp["models"]:
         grid = taus.get(model) if isinstance(taus, dict) else taus
         where = f"head_probe.taus.{model}" if isinstance(taus, dict) else "head_probe.taus"

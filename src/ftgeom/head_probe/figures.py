@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import seaborn as sns
 
-from ftgeom.head_probe.probe import CONVERGED
+from ftgeom.head_probe.plan import CONVERGED
 from ftgeom.provenance import git_commit
 from ftgeom.report import style
 from ftgeom.report.latex import escape, mean_std

@@ -13,7 +13,8 @@ learning rates).
 """
 from __future__ import annotations
 
-from ftgeom.head_probe.probe import CONVERGED, EARLY
+CONVERGED = "converged"  # τ: the head probed for `converged_epochs`
+EARLY = "early"          # τ: the base probe's head at its best validation epoch
 
 
 def _per_model(value, model: str):

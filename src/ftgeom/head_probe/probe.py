@@ -14,9 +14,7 @@ import torch
 
 from ftgeom.head_probe.energy import head_energy
 from ftgeom.head_probe.features import feature_model, feature_task
-
-CONVERGED = "converged"
-EARLY = "early"
+from ftgeom.head_probe.plan import CONVERGED, EARLY
 
 
 def tau_epochs(tau, converged_epochs: int) -> int:
@@ -27,7 +25,7 @@ def probe_config(seed: int, settings: dict, epochs: int):
     from ftgeom.train.loop import TrainConfig
 
     return TrainConfig(epochs=max(1, epochs), batch_size=settings["batch_size"], lr=settings["lr"], weight_decay=0.0,
-                       warmup_ratio=0.0, schedule="constant", label_smoothing=settings.get("label_smoothing", 0.0),
+                       warmup_ratio=0.0, schedule="constant", label_smoothing=settings["label_smoothing"],
                        precision="fp32", seed=seed)
 
 
@@ -39,6 +37,7 @@ def probe_heads(cache_dir: Path, model_info: dict, seed: int, settings: dict, ta
     `keep_every_epoch` also returns the early-stopped head under EARLY.
     """
     from ftgeom.methods import make_method
+    from ftgeom.train.hooks import EpochEnd
     from ftgeom.train.loop import fit
 
     data = feature_task(cache_dir)
@@ -56,7 +55,7 @@ def probe_heads(cache_dir: Path, model_info: dict, seed: int, settings: dict, ta
     snapshot(0, model)
     # seconds of work: no checkpoints (a killed job simply probes again)
     result = fit(model, make_method("head"), data, probe_config(seed, settings, last), None, progress=False,
-                 epoch_end=snapshot)
+                 hooks=[EpochEnd(snapshot)])
     metric = data.info["metric"]
     validation = [None] + [h["validation"][metric] for h in result["history"]]
     for c in curve:

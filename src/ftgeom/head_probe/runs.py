@@ -1,13 +1,13 @@
-"""The head-probe stage's jobs: probe every seed and variant of one (model, task) on cached features; fine-tune
-from every probed head of one seed with the shared loop (the runs of a seed share one job, which saves the ~10 s
-of imports per run; each run still has its own metrics file, resume state and seed)."""
+"""The head-probe stage's probing job (every seed and variant of one (model, task), on cached features), where a
+fine-tuning run's start energy is read from, and the hooks of its fine-tuning runs (which are the shared stage's:
+ftgeom.stages.finetune, from the probed head each spec names)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import torch
 
-from ftgeom.head_probe.plan import head_key, probe_settings, run_name
+from ftgeom.head_probe.plan import head_key, probe_settings
 from ftgeom.provenance import atomic_path, read_json, stamp, write_json
 
 
@@ -35,6 +35,8 @@ def probe_all(cache_dir: Path, model_info: dict, hp: dict, model: str, head: str
 
 
 def probe_energy(probe_record: dict, variant: str, seed: int, tau) -> dict:
+    """The start of a fine-tuning run from a probed head: the head's energy, loss and accuracy (the early head's also
+    its epoch), from the probing job's record."""
     source = "base" if variant == "early" else variant
     for r in probe_record["probes"]:
         if r["variant"] == source and r["seed"] == seed:
@@ -43,49 +45,6 @@ def probe_energy(probe_record: dict, variant: str, seed: int, tau) -> dict:
                 out["tau_epochs"] = r["early_stop_epoch"]
             return out
     raise KeyError(f"no probe for {variant} seed {seed}")
-
-
-def probe_run_spec(base_spec: dict, variant: str, tau, probe_settings: dict) -> dict:
-    """The spec of the fine-tuning run from one probed head (the probing settings it started from are part of it)."""
-    head = "mlp" if variant == "mlp" else base_spec.get("head", "linear")
-    return {**base_spec, "head": head, "track_features": True,
-            "head_probe": {"variant": variant, "tau": tau, "probe": probe_settings}}
-
-
-def finetune_from_heads(base_spec: dict, runs: list[tuple[str, object]], heads_file: Path, probe_file: Path,
-                        data_dir: Path, model_dir: Path, out_dir: Path, state_root: Path, ops: dict) -> list[dict]:
-    """Fine-tune (full, the foundation's recipe, feature drift tracked) from each (variant, τ) head of one seed.
-
-    A finished run's record is kept under state_root until the whole job is done, so a killed job resumes after
-    its last finished run (and inside the unfinished one, from its checkpoint)."""
-    from ftgeom.train.hooks import Extensions
-    from ftgeom.train.run import earlier_record, finetune
-
-    heads = torch.load(heads_file, weights_only=True)
-    probe_record = read_json(probe_file)
-    seed = base_spec["seed"]
-    geometry = base_spec.pop("weight_geometry", None)  # the base variant's τ sweep records it (head_probe.weight_geometry)
-    records = []
-    for variant, tau in runs:
-        name = run_name(variant, tau)
-        settings = next(r["settings"] for r in probe_record["probes"]
-                        if r["variant"] == ("base" if variant == "early" else variant))
-        spec = probe_run_spec(base_spec, variant, tau, settings)
-        if geometry and variant == "base":
-            spec["weight_geometry"] = geometry
-        done = state_root / f"{name}.json"
-        record = earlier_record(done, spec)
-        if record is None:
-            extra = {"head_probe": {"variant": variant, "tau": tau,
-                                    "start": probe_energy(probe_record, variant, seed, tau)}}
-            record = finetune(spec, data_dir, model_dir, done, state_root / name, ops=ops,
-                              head_state=heads[head_key(variant, seed, tau)], extra=extra,
-                              extensions=Extensions(hooks=run_hooks))
-        write_json(out_dir / f"{name}.json", record)
-        print(f"{name} seed {seed}: energy {record['head_probe']['start']['energy']:.3f} "
-              f"test {record['metric']} {record['test_score']:.4f}", flush=True)
-        records.append(record)
-    return records
 
 
 def run_hooks(spec: dict) -> list:

@@ -27,10 +27,10 @@ def _check_intrinsic(config: dict) -> None:
     outliers = ia.get("outliers") or {}
     if outliers.get("tasks") and not outliers.get("seeds"):
         raise ConfigError("config error: intrinsic.outliers.seeds: needed when intrinsic.outliers.tasks is set")
-    if outliers.get("source_seed", ia.get("seeds", [1])[0]) not in ia.get("seeds", [1, 2, 3, 4, 5]):
+    if outliers.get("source_seed", ia["seeds"][0]) not in ia["seeds"]:
         raise ConfigError("config error: intrinsic.outliers.source_seed: not a seed of intrinsic.seeds")
     points = ft.get("trajectory", {}).get("points", 32)
-    for where, d in [("intrinsic.d", ia.get("d", 8))] + [(f"intrinsic.ablation.d[{i}]", d)
+    for where, d in [("intrinsic.d", ia["d"])] + [(f"intrinsic.ablation.d[{i}]", d)
                                                         for i, d in enumerate(ablation.get("d", []))]:
         if d > points:
             raise ConfigError(f"config error: {where}: dimension {d} exceeds the trajectory's "

@@ -64,7 +64,7 @@ def jobs(ia: dict, model: str, task: str) -> dict[str, list[dict]]:
             if other != variant:
                 out[f"intrinsic-{other}"] = [_member(ia, f"intrinsic-{other}", "intrinsic", s,
                                                      subspace=_own(task, other), source=task) for s in variant_seeds]
-        if ab.get("scaling", False):
+        if ab["scaling"]:
             name = "intrinsic-plain" if ia["scaled"] else "intrinsic-scaled"
             out[name] = [_member(ia, name, "intrinsic", s, subspace=own, scaled=not ia["scaled"], source=task)
                          for s in variant_seeds]

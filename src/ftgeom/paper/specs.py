@@ -23,7 +23,7 @@ def spec_table(entries, config: dict) -> str:
              "\\toprule", head, "\\midrule", "\\endfirsthead", "\\toprule", head, "\\midrule", "\\endhead",
              "\\bottomrule", "\\endfoot"]
     for entry in entries:
-        specs = entry.claim_specs()
+        specs = entry.claim_specs
         if not specs:
             continue
         section = config.get(entry.name)
@@ -49,7 +49,7 @@ def scale_notes(claims, entries) -> str:
     likely reason, and what config/paper.yaml would test, as its spec states."""
     from ftgeom.claims import counted
 
-    specs = {s.claim_id: s for e in entries for s in e.claim_specs()}
+    specs = {s.claim_id: s for e in entries for s in e.claim_specs}
     rows = claims[counted(claims) & (claims["verdict"] != "reproduced")]
     if rows.empty:
         return "% every counted row reproduced\n"

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ftgeom.claims import COLUMNS, KINDS, LEVEL, MIN_UNITS, NO_VERDICT, counted
 from ftgeom.errors import OneLineError
-from ftgeom.registry import PAPERS
+from ftgeom.registry import STAGES
 from ftgeom.report.latex import escape, signed
 
 VERDICTS = ("reproduced", "not reproduced", "inconclusive")
@@ -32,7 +32,7 @@ def _claim_order(claim_id: str) -> tuple:
 
 def assemble(paths) -> pd.DataFrame:
     """Concatenate results/claims/<stage>.csv, checked against the contract, ordered by paper and claim id."""
-    letters = {f"{p.name}.csv": p.letter for p in PAPERS}
+    letters = {f"{p.name}.csv": p.letter for p in STAGES}
     frames = []
     for path in map(Path, paths):
         if path.name not in letters:

@@ -4,15 +4,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from ftgeom.assets.modality import task_modality
-from ftgeom.registry import PAPERS
+from ftgeom.registry import STAGES
 from ftgeom.train.settings import OPERATIONAL
 from ftgeom.workflow import Workflow
 
 
 def results(wf: Workflow, active) -> list[str]:
-    """Tables and figures the paper includes (they keep their paths under results/ in the build folder)."""
-    return [f"{wf.R}/tables/finetune.tex", f"{wf.R}/figures/learning_curves.pdf",
-            *(path for p in active for path in p.paper_inputs(wf.R))]
+    """The stages' tables and figures the document includes (they keep their paths under results/ in the build
+    folder; the shared stage's come from its rules)."""
+    return [path for p in active for path in p.document_inputs(wf.R)]
 
 
 def sections(sources: str | Path) -> list[str]:
@@ -27,4 +27,4 @@ def text_models(wf: Workflow) -> list[str]:
 def settings(wf: Workflow) -> dict:
     """The config the paper's prose cites; operational settings are left out (they cannot change a number)."""
     return {"finetune": {k: v for k, v in wf.FT.items() if k not in (*OPERATIONAL, "group_seeds")},
-            "tasks": wf.config["tasks"], **{p.name: wf.config.get(p.name) for p in PAPERS}}
+            "tasks": wf.config["tasks"], **{p.name: wf.config.get(p.name) for p in STAGES}}

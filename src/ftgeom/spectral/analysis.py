@@ -99,7 +99,7 @@ def amplification_units(df: pd.DataFrame, k: int, source: str = "real") -> pd.Se
 def scale_table(df: pd.DataFrame, sb: dict) -> pd.DataFrame:
     """Per scale group, model, task and seed: the log null ratio (lead, claim k), 1 − overlap of the real update,
     the relative update size and the unique pretraining examples."""
-    k, null = sb.get("claim_k", 16), sb.get("verdict_null", "spectrum")
+    k, null = sb["claim_k"], sb["verdict_null"]
     keys = ["model", "task", "seed"]
     ratios = null_ratios(df, k, null)
     ratio = ratios[(ratios["run"] == "full") & (ratios["end"] == "lead")].groupby(keys)["log_ratio"].mean()
@@ -180,7 +180,7 @@ def twin_units(values: pd.Series, sb: dict, claim_id: str) -> tuple[pd.Series, l
 
 
 def claim_rows(df: pd.DataFrame, sb: dict, cross_units: pd.Series, scale: pd.DataFrame, config: str) -> list[dict]:
-    k, null = sb.get("claim_k", 16), sb.get("verdict_null", "spectrum")
+    k, null = sb["claim_k"], sb["verdict_null"]
     own = foundation(df, sb)
     base = null_ratios(own, k, null)
     lead_b, tail_b = per_unit(base, "lead"), per_unit(base, "tail")

@@ -16,7 +16,7 @@ def _check_pretrain(config: dict, name: str, model: dict) -> None:
         raise ConfigError(f"config error: models.{name}: source 'pretrain' needs key 'pretrain'")
     if pre["task"] not in config["tasks"]:
         raise ConfigError(f"config error: models.{name}.pretrain.task: unknown task '{pre['task']}'")
-    steps, examples, batch = pre["steps"], pre["examples"], pre.get("batch_size", 32)
+    steps, examples, batch = pre["steps"], pre["examples"], pre["batch_size"]
     if (steps * batch) % examples:
         raise ConfigError(f"config error: models.{name}.pretrain: steps x batch_size ({steps} x {batch}) is not a "
                           f"whole number of epochs over {examples} examples")
@@ -29,12 +29,12 @@ def _check_spectral(config: dict) -> None:
         raise ConfigError("config error: spectral: needs method 'full' in finetune.methods")
     check_pairs("spectral", sb["models"], pairs)
     traced, kept = ft.get("trajectory", {}).get("seeds", [0]), ft.get("keep_weights", {})
-    for i, seed in enumerate(sb.get("seeds", [0, 1])):
+    for i, seed in enumerate(sb["seeds"]):
         if seed not in ft["seeds"] or not (seed in traced or ("full" in kept.get("methods", [])
                                                                 and seed in kept.get("seeds", []))):
             raise ConfigError(f"config error: spectral.seeds[{i}]: seed {seed} is neither traced "
                               "(finetune.trajectory.seeds) nor kept for method full (finetune.keep_weights)")
-    if sb.get("claim_k", 16) not in sb.get("ks", [1, 4, 16, 64]):
+    if sb["claim_k"] not in sb["ks"]:
         raise ConfigError("config error: spectral.claim_k: not one of spectral.ks")
     for i, task in enumerate(sb.get("trajectory_tasks", [])):
         if not any(task in tasks for tasks in sb["models"].values()):
@@ -64,7 +64,7 @@ def _check_spectral(config: dict) -> None:
         if "frozen" not in ft["methods"]:
             raise ConfigError("config error: spectral.peft: needs method 'frozen' in finetune.methods (a table row)")
         check_pairs("spectral.peft", peft["models"], pairs)
-        if peft.get("keep_seed", 0) not in peft.get("seeds", [0, 1, 2]):
+        if peft["keep_seed"] not in peft["seeds"]:
             raise ConfigError("config error: spectral.peft.keep_seed: not a seed of spectral.peft.seeds")
 
 

@@ -31,7 +31,7 @@ def peft_members(sb: dict, model: str, task: str) -> list[dict]:
         for s in seeds:
             out.append({"name": f"{run}-seed{s}", "run": run, "method": entry["method"],
                         "options": entry.get("options", {}), "lr": entry["lr"], "seed": s,
-                        "keep": run in peft["methods"] and s == peft.get("keep_seed", peft["seeds"][0])})
+                        "keep": run in peft["methods"] and s == peft["keep_seed"]})
     # by name: a config's key order (which a YAML round trip may change) must not change the job's params
     return sorted(out, key=lambda m: m["name"])
 
@@ -70,5 +70,5 @@ STABILITY_KEYS = ("ks", "claim_k", "cross_k", "intruders", "nulls", "null_seed",
 
 
 def stability_settings(sb: dict, task: str) -> dict:
-    out = {k: sb[k] for k in STABILITY_KEYS if k in sb}
+    out = {k: sb[k] for k in STABILITY_KEYS}
     return {**out, "trajectory_tasks": [task] if task in sb.get("trajectory_tasks", []) else []}

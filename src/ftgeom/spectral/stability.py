@@ -60,8 +60,8 @@ def check_ks(traj_dir: str | Path, settings: dict) -> None:
     layers = read_json(Path(traj_dir) / "trajectory.json")["layers"].values()
     largest = max((min(s[0], math.prod(s[1:])) for info in layers for n, s in zip(info["names"], info["shapes"])
                    if len(s) >= 2 and n.endswith(".weight")), default=0)
-    for key, values in (("ks", settings["ks"]), ("claim_k", [settings.get("claim_k", 16)]),
-                        ("cross_k", [settings.get("cross_k", 16)])):
+    for key, values in (("ks", settings["ks"]), ("claim_k", [settings["claim_k"]]),
+                        ("cross_k", [settings["cross_k"]])):
         too_big = [k for k in values if k > largest]
         if too_big:
             raise RankError(f"spectral.{key}: k = {too_big[0]} exceeds the rank of every weight matrix of "
@@ -75,7 +75,7 @@ def run_measures(traj_dir: str | Path, settings: dict, nulls: bool, keep_subspac
     settings: ks, intruders {k, threshold}, nulls, null_seed, cross_k, claim_k (the points' k)."""
     rows, steps, kept = [], [], {}
     steps_of = read_json(Path(traj_dir) / "trajectory.json").get("steps", [])
-    icfg = settings.get("intruders", {})
+    icfg = settings["intruders"]
     check_ks(traj_dir, settings)
     for layer, label, names in layer_matrices(traj_dir):
         trajectory, theta0 = load_layer(traj_dir, layer)
@@ -86,14 +86,13 @@ def run_measures(traj_dir: str | Path, settings: dict, nulls: bool, keep_subspac
             where = {"layer": layer, "label": label, "name": name, "kind": matrix_kind(name, w0s[name].ndim),
                      "m": w0.shape[0], "n": w0.shape[1]}
             base, tuned = svd(w0), {}
-            gen = _generator(settings.get("null_seed", 0), tag, name)
-            for row in compare(w0, w1, settings["ks"], intruder_k=icfg.get("k", 10),
-                               threshold=icfg.get("threshold", 0.5), base=base, keep=tuned,
-                               nulls=tuple(settings.get("nulls", ())) if nulls else (), generator=gen):
+            gen = _generator(settings["null_seed"], tag, name)
+            for row in compare(w0, w1, settings["ks"], intruder_k=icfg["k"], threshold=icfg["threshold"], base=base,
+                               keep=tuned, nulls=tuple(settings["nulls"]) if nulls else (), generator=gen):
                 rows.append({**where, **row})
             for p, ws in at.items():
-                for row in compare(w0, _as_matrix(ws[name]), [settings["claim_k"]], intruder_k=icfg.get("k", 10),
-                                   threshold=icfg.get("threshold", 0.5), nulls=(), base=base):
+                for row in compare(w0, _as_matrix(ws[name]), [settings["claim_k"]], intruder_k=icfg["k"],
+                                   threshold=icfg["threshold"], nulls=(), base=base):
                     steps.append({**where, "point": p, "step": steps_of[p] if p < len(steps_of) else p, **row})
             if keep_subspaces:
                 kept.update(_subspaces(w1 - w0, tuned, settings["cross_k"], name))

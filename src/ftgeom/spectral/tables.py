@@ -94,9 +94,9 @@ LABELS = {"full": "Full", "frozen": "Freeze", "spectral": "spectral", "lora": "L
 
 def numbers(sb: dict, df: pd.DataFrame, summary: pd.DataFrame, claims: pd.DataFrame, peft: pd.DataFrame,
             pairs: pd.DataFrame, pretraining: pd.DataFrame) -> str:
-    k = sb.get("claim_k", 16)
+    k = sb["claim_k"]
     real = df[(df["source"] == "real") & (df["run"] == "full") & (df["k"] == k) & (df["end"] == "lead")]
-    values = {"b k": k, "b null": sb.get("verdict_null", "spectrum"), "b cross k": sb.get("cross_k", 16),
+    values = {"b k": k, "b null": sb["verdict_null"], "b cross k": sb["cross_k"],
               "b ks": ", ".join(map(str, sb.get("ks", []))), "b intruder k": sb.get("intruders", {}).get("k", 10),
               "b intruder threshold": sb.get("intruders", {}).get("threshold", 0.5),
               "b seeds": ", ".join(map(str, sb.get("seeds", []))),

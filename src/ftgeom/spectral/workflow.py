@@ -8,8 +8,7 @@ from ftgeom.workflow import Workflow
 class SpectralWorkflow:
     def __init__(self, wf: Workflow):
         self.wf, self.R, self.config = wf, wf.R, wf.config
-        self.sb = wf.config.get("spectral")  # the config section (None: this stage does not run)
-        self.pretrained_here = [m for m, e in self.config["models"].items() if e["source"] == "pretrain"]
+        self.section = wf.config.get("spectral")  # the config section (None: this stage does not run)
 
     def pretrain_spec(self, model: str) -> dict:
         """What a pretrain-source model's job reads: its pretraining settings, the image size and precision."""
@@ -26,15 +25,15 @@ class SpectralWorkflow:
 
     def scale_seeds(self, model: str, task: str) -> list[int]:
         """Seeds of a pretraining-scale (model, task) that this stage fine-tunes itself (the foundation has not)."""
-        return [s for m, t, s in plan.scale_runs(self.sb)
+        return [s for m, t, s in plan.scale_runs(self.section)
                 if (m, t) == (model, task) and not self.from_foundation(m, t, s)]
 
     def jobs(self) -> list[tuple[str, str, str]]:
         """(model, task, job) of every paper-B fine-tuning job."""
-        if not self.sb:
+        if not self.section:
             return []
-        out = [(m, t, "scale") for m, t, _ in plan.scale_runs(self.sb) if self.scale_seeds(m, t)]
-        out += [(m, t, "peft") for m, tasks in (self.sb.get("peft") or {}).get("models", {}).items() for t in tasks]
+        out = [(m, t, "scale") for m, t, _ in plan.scale_runs(self.section) if self.scale_seeds(m, t)]
+        out += [(m, t, "peft") for m, tasks in (self.section.get("peft") or {}).get("models", {}).items() for t in tasks]
         return list(dict.fromkeys(out))
 
     def group(self, model: str, task: str, job: str) -> list[dict]:
@@ -44,7 +43,7 @@ class SpectralWorkflow:
             members = [{"name": f"full-seed{s}", "method": "full", "seed": s, "keep": True}
                        for s in self.scale_seeds(model, task)]
         else:
-            members = plan.peft_members(self.sb, model, task)
+            members = plan.peft_members(self.section, model, task)
 
         def spec_of(m: dict) -> dict:
             spec = self.wf.train_spec(model, task, "full", m["seed"], 1 if m["keep"] else None)
@@ -64,27 +63,37 @@ class SpectralWorkflow:
 
     def stability_runs(self, model: str, task: str) -> list[dict]:
         return [dict(r, weights=self.weights(model, task, r["run"], r["seed"]))
-                for r in plan.analysed(self.sb, model, task)]
+                for r in plan.analysed(self.section, model, task)]
 
     def stability_settings(self, task: str) -> dict:
-        return plan.stability_settings(self.sb, task)
+        return plan.stability_settings(self.section, task)
 
     def stability_inputs(self, model: str, task: str) -> list[str]:
         return self.wf.producers([r["weights"] for r in self.stability_runs(model, task)])
 
     def stability_dirs(self) -> list[str]:
-        return [self.job_dir(m, t, "stability") for m, t in plan.stability_pairs(self.sb)] if self.sb else []
+        return [self.job_dir(m, t, "stability") for m, t in plan.stability_pairs(self.section)] if self.section else []
 
     def peft_dirs(self) -> list[str]:
         return [self.job_dir(m, t, "peft") for m, t, j in self.jobs() if j == "peft"]
 
     def pretrained_models(self) -> list[str]:
         """Model folders of the pretraining-scale groups that were pretrained in the workflow (their records)."""
-        models = [m for g in (self.sb or {}).get("scale", []) for m in g["models"] if m in self.pretrained_here]
+        models = [m for g in (self.section or {}).get("scale", []) for m in g["models"] if m in self.wf.pretrained_here]
         return [f"{self.R}/models/{m}" for m in dict.fromkeys(models)]
 
     def peft_baselines(self) -> list[str]:
         """The foundation's full and frozen runs of the PEFT table's pairs."""
-        peft = (self.sb or {}).get("peft") or {}
+        peft = (self.section or {}).get("peft") or {}
         return [self.wf.metrics_path(m, t, me, s) for m, tasks in peft.get("models", {}).items() for t in tasks
                 for me in ("full", "frozen") for s in peft["seeds"] if s in self.wf.FT["seeds"]]
+
+    def grid_run(self, run: str, model: str, task: str, seed: int):
+        """A PEFT table run (`spectral`, `lora`, ... or a spectral variant) of one task and seed that a selection
+        grid varies, as its job makes it; None when no job makes it."""
+        if not self.section:
+            return None
+        for r in self.group(model, task, "peft"):
+            if r["name"] == f"{run}-seed{seed}":
+                return {**r, "producer": self.job_dir(model, task, "peft")}, []
+        return None

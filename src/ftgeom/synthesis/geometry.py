@@ -32,7 +32,8 @@ def load(records: list[str | Path], runs_table: str | Path | None) -> pd.DataFra
                 continue
             m = pd.DataFrame(geometry["matrices"])
             rows.append({"model": rec["model"], "task": rec["task"], "seed": int(rec["seed"]),
-                         "tau": str((rec.get("head_probe") or {}).get("tau", 0)), "score": 100 * rec["test_score"],
+                         "tau": str((rec["spec"].get("head_probe") or {}).get("tau", 0)),
+                         "score": 100 * rec["test_score"],
                          "k": geometry["k"], "matrices": len(m), "relative_update": m["relative_update"].mean(),
                          "rotation": m["rotation"].mean(),
                          "rotation_vs_null": (m["rotation"] / m["null_rotation"]).mean(),

@@ -26,7 +26,7 @@ from ftgeom.methods.base import Method
 from ftgeom.provenance import atomic_path
 from ftgeom.train.data import Split, TaskData, collate, epoch_batches, eval_batches
 from ftgeom.train.features import FeatureCapture
-from ftgeom.train.hooks import EpochEnd, Hook, RunContext
+from ftgeom.train.hooks import Hook, RunContext
 from ftgeom.train.metrics import compute
 from ftgeom.train.settings import OPERATIONAL
 from ftgeom.train.timing import Phases
@@ -150,14 +150,13 @@ def fingerprint_of(cfg: TrainConfig, method: Method, data: TaskData, task_model,
 
 
 def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir: Path | None,
-        trajectory_points: int = 0, progress: bool = True, epoch_end=None, phases: Phases | None = None,
+        trajectory_points: int = 0, progress: bool = True, phases: Phases | None = None,
         hooks: list[Hook] = ()) -> dict:
     """Train; return {'history', 'final', 'timing', ...}. Resumes from state_dir/last.pt when present.
 
     `hooks` (ftgeom.train.hooks) add to the run: what a paper needs beyond training (feature drift, outlier
-    re-evaluation) without this loop knowing the paper. `epoch_end(epoch, model)`, when given, is a hook called
-    after each epoch's evaluation (head probing keeps the heads of the epochs it needs this way); no hook is called
-    again for epochs finished before a resume.
+    re-evaluation, the probed heads of each epoch: `EpochEnd`) without this loop knowing the paper; no hook is
+    called again for epochs finished before a resume.
     `state_dir` None: no checkpoints and no resume (runs of seconds, such as head probing on cached features).
     `phases`: where the wall time of evaluation, checkpoint and trajectory writes is added (timing.phases)."""
     from ftgeom.train.trajectory import TrajectoryRecorder
@@ -187,7 +186,7 @@ def fit(task_model, method: Method, data: TaskData, cfg: TrainConfig, state_dir:
     step, history, train_seconds, losses = 0, [], 0.0, []
     ckpt = state_dir / "last.pt" if state_dir is not None else None
     # A checkpoint resumes only the run that wrote it: after a config change it is stale, not a head start.
-    hooks = [*hooks, *([EpochEnd(epoch_end)] if epoch_end is not None else [])]
+    hooks = list(hooks)
     if len({h.name for h in hooks}) != len(hooks):
         raise ValueError(f"two hooks share a name: {[h.name for h in hooks]}")
     fingerprint = fingerprint_of(cfg, method, data, task_model, trajectory_points, hooks)

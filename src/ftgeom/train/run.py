@@ -24,10 +24,9 @@ def train_config(spec: dict, ops: dict | None = None):
 
 def finetune(spec: dict, data_dir: Path, model_dir: Path, out: Path, state_dir: Path,
              trajectory_out: Path | None = None, ops: dict | None = None, progress: bool = True,
-             head_state: dict | None = None, extra: dict | None = None, extensions=None) -> dict:
-    """`head_state`: start from this head instead of the seed's fresh one (a probed head, say); `extra`: more
-    fields for the metrics record; `extensions` (ftgeom.train.hooks.Extensions): the hooks and method inputs that
-    the stage calling this adds for this spec. The record's timing.phases says where the wall time went: `start` (the
+             extensions=None) -> dict:
+    """`extensions` (ftgeom.train.hooks.Extensions): what the stages above this layer add for this spec (hooks,
+    method inputs, a head to start from instead of the seed's fresh one). The record's timing.phases says where the wall time went: `start` (the
     process up to this call: interpreter, torch; 0 for later runs of a process), `imports`, `load`, `train`,
     `eval`, `checkpoint`, `trajectory`; timing.wall is the run's share of its process."""
     from ftgeom.train.timing import Phases, close_run, run_clock
@@ -45,7 +44,7 @@ def finetune(spec: dict, data_dir: Path, model_dir: Path, out: Path, state_dir: 
     with phases("load"):
         data = load_task(data_dir, model_info(model_dir), spec.get("image_size"))
         task_model = load_task_model(model_dir, data.info, cfg.seed, head=spec.get("head", "linear"))
-        head_state = extensions.head_state(spec) if head_state is None else head_state
+        head_state = extensions.head_state(spec)
         if head_state is not None:
             task_model.head.load_state_dict(head_state)
         inputs = extensions.method_inputs(spec)
@@ -66,7 +65,7 @@ def finetune(spec: dict, data_dir: Path, model_dir: Path, out: Path, state_dir: 
     record = {"task": data.info["task"], "model": spec.get("model"), "method": method.name, "seed": cfg.seed,
               "kind": data.kind, "modality": data.modality, "metric": metric,
               "test_score": result["final"]["test"][metric], **result, "sizes": data.info["sizes"],
-              "spec": spec, "operational": ops or {}, **(extra or {}), "provenance": provenance}
+              "spec": spec, "operational": ops or {}, "provenance": provenance}
     write_json(out, record)
     shutil.rmtree(state_dir, ignore_errors=True)  # the run is complete: its resume state is no longer needed
     return record

@@ -50,7 +50,7 @@ def main(argv=None) -> None:
     features = oa.model_outlier_features(layernorm_scales(args.subspaces))
     transfer, uni = ta.transfer_pairs(runs), ta.unified(runs)
     cosines = ta.coordinate_cosines(records)
-    sigma = (settings.get("outliers") or {}).get("sigma", 3.0)
+    sigma = settings["outliers"]["sigma"]
     rows = analysis.claim_rows(runs, headline, args.config) + oa.claim_rows(runs, cheap, sigma, args.config) \
         + ta.claim_rows(transfer, uni, args.config)
     check_rows(SPECS, rows, settings)

@@ -42,7 +42,7 @@ def main(argv=None) -> None:
     from ftgeom.spectral import analysis, cross, figures, peft_table, tables
 
     sb = json.loads(args.settings)
-    k, null = sb.get("claim_k", 16), sb.get("verdict_null", "spectrum")
+    k, null = sb["claim_k"], sb["verdict_null"]
     df = analysis.load_measures(args.stability)
     steps = analysis.load_measures(args.stability, "steps.csv")
     by_model: dict[str, dict] = {}
