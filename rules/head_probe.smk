@@ -92,7 +92,7 @@ rule head_probe_finetune:
 
 rule head_probe_linear_model:
     output:
-        f"{R}/head_probe/linear_model.csv",
+        HEAD_PROBE_PLAN.linear_model_file(),
     log:
         f"{R}/logs/head_probe/linear_model.log",
     benchmark:
@@ -132,8 +132,7 @@ rule head_probe_results:
         settings=lambda w: json_arg(HEAD_PROBE_PLAN.section),
     shell:
         "python -m ftgeom.head_probe.stages.results --probes {input.probes} --runs {input.runs} --start {input.start}"
-        " --linear {input.linear} --taus {params.taus} --settings {params.settings} --claims {output.claims}"
-        " --runs-csv {output.tables[0]} --summary {output.tables[1]} --tex {output.tex} --figures {output.figures} > {log} 2>&1"
+        " --linear {input.linear} --taus {params.taus} --settings {params.settings} --root {R} > {log} 2>&1"
 
 
 # Target `select` (rules/selection.smk): a selection grid over paper C's probing settings; the configured value is

@@ -77,8 +77,6 @@ rule intrinsic_results:
         runtime=res("report", "runtime"),
     params:
         settings=lambda w: json_arg(INTRINSIC_PLAN.section),
-        tables=lambda w, output: str(Path(output.tables[0]).parent),
     shell:
         "python -m ftgeom.intrinsic.stages.results --runs {input.runs} --subspaces {input.subspaces}"
-        " --baselines {input.baselines} --settings {params.settings} --claims {output.claims}"
-        " --tables {params.tables} --figures {output.figures} > {log} 2>&1"
+        " --baselines {input.baselines} --settings {params.settings} --root {R} > {log} 2>&1"

@@ -103,8 +103,7 @@ rule spectral_results:
         runtime=res("report", "runtime"),
     params:
         settings=lambda w: json_arg(SPECTRAL_PLAN.section),
-        tables=lambda w, output: str(Path(output.tables[0]).parent),
     shell:
         "python -m ftgeom.spectral.stages.results --stability {input.stability} --runs {input.runs}"
-        " --baselines {input.baselines} --pretrained {input.pretrained} --settings {params.settings}"
-        " --claims {output.claims} --tables {params.tables} --figures {output.figures} > {log} 2>&1"
+        " --baselines {input.baselines} --pretrained {input.pretrained} --settings {params.settings} --root {R}"
+        " > {log} 2>&1"

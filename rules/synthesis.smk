@@ -53,9 +53,8 @@ rule synthesis_results:
         settings=lambda w: json_arg(
             {"synthesis": SYNTHESIS_PLAN.section, "d": config["intrinsic"]["d"], "parts": SYNTHESIS_PLAN.parts()}
         ),
-        tables=lambda w, output: str(Path(output.tables[0]).parent),
     shell:
         "python -m ftgeom.synthesis.stages.results --tasks {input.tasks} --frontier-dirs {input.frontier_dirs}"
-        " --frontier-records {input.frontier_records} --geometry {input.geometry} --head-probe-runs {input.head_probe_runs} --transfer {input.transfer}"
-        " --settings {params.settings} --claims {output.claims} --tables {params.tables} --figures {output.figures}"
-        " > {log} 2>&1"
+        " --frontier-records {input.frontier_records} --geometry {input.geometry}"
+        " --head-probe-runs {input.head_probe_runs} --transfer {input.transfer} --settings {params.settings}"
+        " --root {R} > {log} 2>&1"

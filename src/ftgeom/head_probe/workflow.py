@@ -33,6 +33,10 @@ class HeadProbeWorkflow:
         spec = self.full_spec(model, task, 0)
         return f"--image-size {spec['image_size']}" if "image_size" in spec else ""
 
+    def linear_model_file(self) -> str:
+        """Our linear-model simulation (rule head_probe_linear_model)."""
+        return f"{self.R}/head_probe/linear_model.csv"
+
     def features_dir(self, model: str, task: str) -> str:
         return f"{self.R}/head_probe/{model}/{task}/features"
 

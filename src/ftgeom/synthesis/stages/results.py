@@ -1,20 +1,20 @@
 """Rule synthesis_results: claims S1-S5, their tables (CSV + LaTeX) and five figures.
 
 python -m ftgeom.synthesis.stages.results --tasks DIR ... --frontier-dirs DIR ... --frontier-records M.json ...
-       --geometry DIR|M.json ... --head-probe-runs R.csv --transfer T.csv --settings JSON --claims C.csv
-       --tables DIR --figures DIR [--config NAME]
+       --geometry DIR|M.json ... --head-probe-runs R.csv --transfer T.csv --settings JSON --root results
+       [--config NAME]
 --tasks: synthesis_task folders (results/synthesis/<model>/<task>); --frontier-dirs: paper A's subspace jobs and
 paper B's PEFT jobs of the frontier's tasks; --frontier-records: the foundation's Full and Freeze records of them;
 --geometry: paper C's fine-tuning jobs that record weight geometry (and τ = 0's foundation run when it is one);
---head-probe-runs: paper C's runs table (start energies); --transfer: paper A's transfer table.
+--head-probe-runs: paper C's runs table (start energies); --transfer: paper A's transfer table. Writes what the
+synthesis's registry entry declares under the root.
 """
 from __future__ import annotations
 
-import argparse
 import json
-import os
 from pathlib import Path
 
+from ftgeom.report.stage_results import StageOutputs, parser
 from ftgeom.runtime import run_stage
 from ftgeom.synthesis.entry import ENTRY
 
@@ -33,24 +33,16 @@ def _task_measures(dirs: list[Path]):
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = parser(__doc__)
     ap.add_argument("--tasks", nargs="*", default=[], type=Path)
     ap.add_argument("--frontier-dirs", nargs="*", default=[], type=Path)
     ap.add_argument("--frontier-records", nargs="*", default=[], type=Path)
     ap.add_argument("--geometry", nargs="*", default=[], type=Path)
     ap.add_argument("--head-probe-runs", type=Path, help="paper C's runs table (the start energy of every run)")
     ap.add_argument("--transfer", type=Path)
-    ap.add_argument("--settings", required=True, help="{synthesis: section, d: intrinsic.d, parts: the analyses the config gives data for}")
-    for name in ("claims", "tables", "figures"):
-        ap.add_argument(f"--{name}", required=True, type=Path)
-    ap.add_argument("--config", default=os.environ.get("FTGEOM_CONFIG_NAME", "default"),
-                    help="config name for the claims' setting column (the workflow sets $FTGEOM_CONFIG_NAME)")
-    args = ap.parse_args(argv)
+    args = ap.parse_args(argv)  # --settings: {synthesis: section, d: intrinsic.d, parts: the analyses it has data for}
     import pandas as pd
 
-    from ftgeom.claims import check_rows, write_claims
-    from ftgeom.provenance import write_text
-    from ftgeom.report.style import theme
     from ftgeom.synthesis import analysis, figures, frontier, geometry, tables, transfer
     from ftgeom.synthesis.claim_specs import specs
 
@@ -68,27 +60,22 @@ def main(argv=None) -> None:
     table_specs = specs(sy)
     rows, tests = analysis.claim_rows(table_specs, args.config, runs, settings["d"], measures, sweeps, pairs,
                                      overlaps, sy["permutations"])
-    check_rows(table_specs, rows, {**sy, "parts": settings["parts"]})
-    claims = write_claims(rows, args.claims)
+    out = StageOutputs(ENTRY, args.root)
+    claims = out.claims(rows, table_specs, {**sy, "parts": settings["parts"]})
     block = analysis.block_table(measures) if len(measures) else pd.DataFrame()
     outliers = analysis.outlier_table(measures) if len(measures) and "outliers" in measures else pd.DataFrame()
     test = next(iter(tests.values()), {})  # the first model's test (the default has one model in paper A)
-    out = {"frontier": front, "block": block, "geometry": sweeps, "outliers": outliers,
+    csv = {"frontier": front, "block": block, "geometry": sweeps, "outliers": outliers,
            "transfer": pairs.assign(permutation_p=pairs["model"].map(lambda m: tests[m]["p"])) if len(pairs) else pairs}
-    args.tables.mkdir(parents=True, exist_ok=True)
-    for name in ENTRY.tables_csv:
-        write_text(ENTRY.table(args.tables.parent, name), out[name].to_csv(index=False, float_format="%.6g"))
     tex = {"frontier": tables.frontier(front), "summary": tables.summary(block, outliers, sweeps, test)}
-    for name in ENTRY.tables_tex:
-        write_text(ENTRY.table(args.tables.parent, name, "tex"), tex[name] or "% no such part in this config\n")
-    theme()
-    args.figures.mkdir(parents=True, exist_ok=True)
-    figures.frontier(front, args.figures)
-    figures.block_share(block, args.figures)
-    figures.geometry(sweeps, args.figures)
-    figures.outliers(outliers, args.figures)
+    out.tables(csv, tex, float_format="%.6g")
+    folder = out.figures()
+    figures.frontier(front, folder)
+    figures.block_share(block, folder)
+    figures.geometry(sweeps, folder)
+    figures.outliers(outliers, folder)
     if len(pairs):
-        figures.transfer(pairs, test, args.figures)
+        figures.transfer(pairs, test, folder)
     print(claims[["claim_id", "effect", "ci_low", "ci_high", "n", "verdict"]].to_string(index=False), flush=True)
 
 
