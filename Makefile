@@ -7,7 +7,7 @@ CORES  ?= 2
 # Jobs run `python -m ftgeom...`: put the venv first on PATH so they use its interpreter.
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup run test smoke dag paper report readme bench clean
+.PHONY: setup run test smoke dag document report readme bench clean
 
 setup: $(STAMP)
 
@@ -26,16 +26,16 @@ test: setup
 	envs/system-packages.sh test
 	python -m pytest -q --durations=10
 
-# Rebuild only the paper (and what it needs that is missing or stale) from existing results.
-paper: setup
-	snakemake --cores $(CORES) paper
+# Rebuild only the generated document (and what it needs that is missing or stale) from existing results.
+document: setup
+	snakemake --cores $(CORES) document
 
 report: setup
 	snakemake --report results/report.html
 
 # README's Results block, regenerated from results/claims.csv of a default run.
 readme: setup
-	python -m ftgeom.paper.readme results/claims.csv README.md
+	python -m ftgeom.document.readme results/claims.csv README.md
 
 # Benchmarks (never part of the tests), six of them: each prints one JSON line and keeps it in results/bench/. They
 # read the default run's prepared MiniLM assets (and, for dag, its benchmark files): run `make run` first. ~14 min.

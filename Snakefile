@@ -36,7 +36,7 @@ for _stage in registry.STAGES:
     include: f"rules/{_stage.name}.smk"
 
 
-include: "rules/paper.smk"
+include: "rules/document.smk"
 
 
 rule all:
@@ -45,4 +45,4 @@ rule all:
         rules.finetune_table.output,
         rules.learning_curves.output,
         [p.outputs(R) for p in ACTIVE],
-        rules.paper.output,
+        rules.document.output,

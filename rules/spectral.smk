@@ -1,5 +1,5 @@
 # Stage spectral (paper B, arXiv 2605.07302): models pretrained inside the workflow (the pretraining-scale groups),
-# the fine-tuning runs the foundation does not make (one job per (model, task, job): `scale`, the missing full runs
+# the fine-tuning runs the shared stage does not make (one job per (model, task, job): `scale`, the missing full runs
 # of a scale group; `peft`, every PEFT method and seed in one process), the SVD measures of every analysed weight
 # matrix against null perturbations (one job per (model, task)), then the results: claims B1-B5, tables, figures.
 

@@ -230,7 +230,7 @@ def test_smoke_dag_head_probe_outputs(smoke_local):
             base = runs[(runs["model"] == model) & (runs["task"] == task) & (runs["variant"] == "base")]
             assert sorted(base["tau"].unique()) == sorted(str(t) for t in hp["taus"])
             assert (base.groupby("tau")["seed"].nunique() == len(hp["seeds"])).all()
-            # τ = 0 is the foundation's full run: same test score
+            # τ = 0 is the shared stage's full run: same test score
             for seed in hp["seeds"]:
                 rec = json.loads((res / "finetune" / model / task / "full" / f"seed{seed}" / "metrics.json").read_text())
                 row = base[(base["tau"] == "0") & (base["seed"] == seed)]
@@ -316,7 +316,7 @@ def test_smoke_dag_ends_in_the_paper_and_a_report(smoke_local, tmp_path):
     import shutil
     import subprocess
 
-    from ftgeom.paper.build import page_count
+    from ftgeom.document.build import page_count
 
     res = smoke_local / "results"
     every = pd.read_csv(res / "claims.csv")
@@ -327,7 +327,7 @@ def test_smoke_dag_ends_in_the_paper_and_a_report(smoke_local, tmp_path):
     pd.testing.assert_frame_equal(every.sort_values(key, ignore_index=True), stage, check_dtype=False)
     proc = run_snakemake(smoke_local, "paper", "-n", "--configfile", str(SMOKE), "--forcerun", "paper")
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", proc.stdout, flags=re.M))
-    assert counts == {"paper": "1", "total": "1"}, "`snakemake paper` rebuilds only the paper: " + str(counts)
+    assert counts == {"paper": "1", "total": "1"}, "`snakemake document` rebuilds only the paper: " + str(counts)
     html = tmp_path / "report.html"
     proc = run_snakemake(smoke_local, "--configfile", str(SMOKE), "--report", str(html))
     assert proc.returncode == 0 and html.stat().st_size > 100_000, proc.stdout[-3000:]
@@ -396,7 +396,7 @@ def test_conda_env_deploys_what_the_default_needs(tmp_path):
 
 def test_smoke_dag_synthesis_outputs(smoke_local):
     """The synthesis reads every paper's runs: its rows follow their specs (S5's interval is the cluster
-    bootstrap), the task measures cover every encoder matrix, paper C's τ = 0 (the foundation's run here) records
+    bootstrap), the task measures cover every encoder matrix, paper C's τ = 0 (the shared stage's run here) records
     its weight geometry like the stage's own runs, and the five figures exist."""
 
     from ftgeom.synthesis.workflow import SynthesisWorkflow

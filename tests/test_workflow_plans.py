@@ -52,17 +52,17 @@ def test_intrinsic_jobs_read_their_subspace_and_the_run_whose_outliers_they_zero
     assert all(r["out"].startswith("results/intrinsic/tiny-bert/movie-polarity/intrinsic/") for r in headline)
 
 
-def test_spectral_reads_the_foundations_weights_where_it_kept_them(wf):
+def test_spectral_reads_the_shared_stages_weights_where_it_kept_them(wf):
     sw = wf.stages["spectral"]
     assert sw.weights("tiny-bert", "movie-polarity", "full", 0) == \
         "results/trajectories/tiny-bert/movie-polarity/full/seed0"
     assert sw.weights("tiny-bert", "movie-polarity", "lora", 0) == \
         "results/spectral/tiny-bert/movie-polarity/peft/lora-seed0.trajectory"
-    assert sw.stability_inputs("tiny-bert", "movie-polarity")  # the foundation's folders, or this stage's jobs
+    assert sw.stability_inputs("tiny-bert", "movie-polarity")  # the shared stage's folders, or this stage's jobs
     assert all(p.endswith("metrics.json") for p in sw.peft_baselines())
 
 
-def test_head_probe_starts_are_the_foundations_full_runs(wf):
+def test_head_probe_starts_are_the_shared_stages_full_runs(wf):
     hw = wf.stages["head_probe"]
     assert hw.starts() == [wf.metrics_path(m, t, "full", s) for m, t in hw.pairs() for s in wf.config["head_probe"]
                            ["seeds"]]

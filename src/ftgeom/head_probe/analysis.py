@@ -61,7 +61,7 @@ def _run_row(record: dict, variant: str, tau, start: dict, converged: int) -> tu
 
 def load_runs(probe_files, run_dirs, start_files) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(one row per fine-tuning run, one row per run and epoch). τ = 0 of the base variant comes from the
-    foundation's full runs (start_files); every run's start (energy, loss, accuracy) from the probe record."""
+    shared stage's full runs (start_files); every run's start (energy, loss, accuracy) from the probe record."""
     probes = {(r["model"], r["task"]): r for r in map(read_json, probe_files)}
     rows, epochs = [], []
     for f in start_files:

@@ -1,7 +1,7 @@
 """What paper C's stages run: probing variants, and the (variant, τ) fine-tuning runs of each (model, task, seed).
 
 Variants (the paper's principles), each a probing recipe and the τ values fine-tuning starts from:
-- base: the model's own head, plain cross-entropy, every τ of the model's grid (τ = 0 is the foundation's run, or
+- base: the model's own head, plain cross-entropy, every τ of the model's grid (τ = 0 is the shared stage's run, or
   this stage's own when `finetune_lr` sets the fine-tuning rate after probing);
 - smooth: the same head probed with label smoothing (`head_probe.label_smoothing`), from the converged head;
 - mlp: a one-hidden-layer MLP head (tanh), from the converged head (compare: base at the converged head);
@@ -51,7 +51,7 @@ def own_recipe(hp: dict) -> bool:
 
 
 def finetune_runs(hp: dict, seed: int) -> list[tuple[str, object]]:
-    """(variant, τ) pairs fine-tuned for one seed; (base, 0) is the foundation's full run, not listed, unless the
+    """(variant, τ) pairs fine-tuned for one seed; (base, 0) is the shared stage's full run, not listed, unless the
     stage fine-tunes with its own learning rate (`finetune_lr`)."""
     runs = [("base", t) for t in hp["taus"] if t != 0 or own_recipe(hp)]
     if seed in hp["variant_seeds"]:

@@ -3,7 +3,7 @@
 One probing run to the largest τ yields the head of every smaller τ (the heads at epoch ends are the same as those
 of shorter runs: constant learning rate, batches fixed by (seed, epoch)). The authors' code probes with a constant
 learning rate and no weight decay; we do the same. The head at τ = 0 is the seed's fresh head, the one the
-foundation's full fine-tuning run starts from, so τ = 0 is that run. "converged" is τ = `converged_epochs`.
+shared stage's full fine-tuning run starts from, so τ = 0 is that run. "converged" is τ = `converged_epochs`.
 The early-stopped head is the linear probe's head at the epoch of best validation score (the earliest on ties).
 """
 from __future__ import annotations

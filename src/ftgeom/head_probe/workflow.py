@@ -22,7 +22,7 @@ class HeadProbeWorkflow:
         return {k: v for k, v in self.settings(model).items() if k != "finetune_lr"}
 
     def full_spec(self, model: str, task: str, seed) -> dict:
-        """The full fine-tuning spec the probed-head runs of (model, task, seed) share: the foundation's, at this
+        """The full fine-tuning spec the probed-head runs of (model, task, seed) share: the shared stage's, at this
         stage's own learning rate when `finetune_lr` sets one."""
         spec = self.wf.train_spec(model, task, "full", seed)
         lr = self.settings(model)["finetune_lr"]
@@ -92,7 +92,7 @@ class HeadProbeWorkflow:
         return [s for s in ((self.section or {}).get("weight_geometry") or {}).get("seeds", []) if s in self.section["seeds"]]
 
     def starts(self, seeds: list | None = None) -> list[str]:
-        """τ = 0 where it is the foundation's full run (no `finetune_lr` of the model's own): every pair, for `seeds`
+        """τ = 0 where it is the shared stage's full run (no `finetune_lr` of the model's own): every pair, for `seeds`
         (default: every seed of the stage)."""
         if not self.section:
             return []

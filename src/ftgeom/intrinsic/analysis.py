@@ -1,6 +1,6 @@
 """Paper A's numbers: runs as one table, the Table 1 analogue, recovered-gain fractions, the ablations, claim rows.
 
-Scores are test metrics x100 (the paper's points). Full and Freeze are the foundation's runs (seeds of
+Scores are test metrics x100 (the paper's points). Full and Freeze are the shared stage's runs (seeds of
 `finetune.seeds`, the traced seed among them); the subspace runs use their own seeds (`intrinsic.seeds`), none of
 them the traced one.
 """

@@ -78,7 +78,7 @@ class IntrinsicWorkflow:
                 for name in plan.subspaces(self.section, m)]
 
     def baselines(self) -> list[str]:
-        """The foundation's full and frozen runs of every pair (Table 1's Full and Freeze rows)."""
+        """The shared stage's full and frozen runs of every pair (Table 1's Full and Freeze rows)."""
         return [self.wf.metrics_path(m, t, me, s) for m, t in self.pairs() for me in ("full", "frozen")
                 for s in self.wf.FT["seeds"]]
 

@@ -1,10 +1,10 @@
 """What paper B's stages run, from the config's `spectral` section (one place, read by the rules and the report).
 
 Weights analysed:
-- `full`: the foundation's full fine-tuning of `spectral.models` pairs, seeds `spectral.seeds` (the traced seed's
+- `full`: the shared stage's full fine-tuning of `spectral.models` pairs, seeds `spectral.seeds` (the traced seed's
   trajectory, the other seeds' kept final weights: finetune.keep_weights);
 - the pretraining-scale runs of `spectral.scale`: full fine-tuning of every model of a group on its tasks, with the
-  group's seeds; a run the foundation already made is read from there, the others run in this stage (job `scale`);
+  group's seeds; a run the shared stage already made is read from there, the others run in this stage (job `scale`);
 - one seed (`peft.keep_seed`) of every PEFT method of the table (not the variants) on the `peft` pairs: their
   effective final weights.
 One stability job per (model, task).

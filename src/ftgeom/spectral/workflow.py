@@ -16,17 +16,17 @@ class SpectralWorkflow:
         return {"init": entry["init"], **entry["pretrain"], "image_size": entry.get("image_size"),
                 "precision": entry.get("precision", "fp32")}
 
-    def from_foundation(self, model: str, task: str, seed) -> bool:
-        """Whether the foundation's full run of (model, task, seed) keeps its final weights (trajectory or kept)."""
+    def from_shared_stage(self, model: str, task: str, seed) -> bool:
+        """Whether the shared stage's full run of (model, task, seed) keeps its final weights (trajectory or kept)."""
         return (model, task) in self.wf.pairs and (self.wf.is_traced("full", seed) or self.wf.is_kept("full", seed))
 
     def job_dir(self, model: str, task: str, job: str) -> str:
         return f"{self.R}/spectral/{model}/{task}/{job}"
 
     def scale_seeds(self, model: str, task: str) -> list[int]:
-        """Seeds of a pretraining-scale (model, task) that this stage fine-tunes itself (the foundation has not)."""
+        """Seeds of a pretraining-scale (model, task) that this stage fine-tunes itself (the shared stage has not)."""
         return [s for m, t, s in plan.scale_runs(self.section)
-                if (m, t) == (model, task) and not self.from_foundation(m, t, s)]
+                if (m, t) == (model, task) and not self.from_shared_stage(m, t, s)]
 
     def jobs(self) -> list[tuple[str, str, str]]:
         """(model, task, job) of every paper-B fine-tuning job."""
@@ -38,7 +38,7 @@ class SpectralWorkflow:
 
     def group(self, model: str, task: str, job: str) -> list[dict]:
         """The members of one job as runs: the missing full runs of a pretraining-scale pair, or every PEFT
-        method's runs (the foundation's full spec: method and lr replaced)."""
+        method's runs (the shared stage's full spec: method and lr replaced)."""
         if job == "scale":
             members = [{"name": f"full-seed{s}", "method": "full", "seed": s, "keep": True}
                        for s in self.scale_seeds(model, task)]
@@ -57,7 +57,7 @@ class SpectralWorkflow:
 
     def weights(self, model: str, task: str, run: str, seed) -> str:
         """The folder of a run's final weights (a trajectory: its θ0 is the pretrained W0)."""
-        if run == "full" and self.from_foundation(model, task, seed):
+        if run == "full" and self.from_shared_stage(model, task, seed):
             return self.wf.final_weights_dir(model, task, "full", seed)
         return f"{self.job_dir(model, task, 'scale' if run == 'full' else 'peft')}/{run}-seed{seed}.trajectory"
 
@@ -83,7 +83,7 @@ class SpectralWorkflow:
         return [f"{self.R}/models/{m}" for m in dict.fromkeys(models)]
 
     def peft_baselines(self) -> list[str]:
-        """The foundation's full and frozen runs of the PEFT table's pairs."""
+        """The shared stage's full and frozen runs of the PEFT table's pairs."""
         peft = (self.section or {}).get("peft") or {}
         return [self.wf.metrics_path(m, t, me, s) for m, tasks in peft.get("models", {}).items() for t in tasks
                 for me in ("full", "frozen") for s in peft["seeds"] if s in self.wf.FT["seeds"]]

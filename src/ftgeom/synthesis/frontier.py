@@ -1,5 +1,5 @@
 """S1, one efficiency frontier: test score against trainable encoder-layer parameters for every method papers A and B
-train on the same (model, task): Freeze, Full (the foundation's runs), paper A's random and intrinsic subspaces
+train on the same (model, task): Freeze, Full (the shared stage's runs), paper A's random and intrinsic subspaces
 (every d), paper B's spectral coefficients, LoRA, VeRA and BitFit. Every run already exists; none is added.
 
 The x axis counts parameters trained inside the encoder layers, where the methods differ. Besides them, paper A's

@@ -21,7 +21,7 @@ MEASURES = {"relative_update": "‖ΔW‖ / ‖W0‖", "rotation": "top-k rotati
 def load(records: list[str | Path], runs_table: str | Path | None) -> pd.DataFrame:
     """One row per base-variant run that recorded its weight geometry: model, task, seed, τ, start energy (paper C's
     runs table), the measures. `records`: paper C's fine-tuning jobs (their base-tau*.json) and, where τ = 0 is the
-    foundation's full run, its metrics.json."""
+    shared stage's full run, its metrics.json."""
     rows = []
     for path in records:
         path = Path(path)

@@ -58,13 +58,13 @@ class SynthesisWorkflow:
         return out
 
     def frontier_records(self) -> list[str]:
-        """The foundation's Full and Freeze runs of the frontier pairs."""
+        """The shared stage's Full and Freeze runs of the frontier pairs."""
         return [self.wf.metrics_path(m, t, me, s) for m, t in self.frontier_pairs() for me in ("full", "frozen")
                 for s in self.wf.FT["seeds"]]
 
     # --- S3: paper C's sweeps that record their weight geometry
     def geometry_inputs(self) -> list[str]:
-        """Paper C's fine-tuning jobs of the seeds that record weight geometry and, where τ = 0 is the foundation's
+        """Paper C's fine-tuning jobs of the seeds that record weight geometry and, where τ = 0 is the shared stage's
         full run (no `finetune_lr` of the model's own), that run's metrics."""
         if not self.section:
             return []

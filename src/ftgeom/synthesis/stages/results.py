@@ -4,8 +4,8 @@ python -m ftgeom.synthesis.stages.results --tasks DIR ... --frontier-dirs DIR ..
        --geometry DIR|M.json ... --head-probe-runs R.csv --transfer T.csv --settings JSON --root results
        [--config NAME]
 --tasks: synthesis_task folders (results/synthesis/<model>/<task>); --frontier-dirs: paper A's subspace jobs and
-paper B's PEFT jobs of the frontier's tasks; --frontier-records: the foundation's Full and Freeze records of them;
---geometry: paper C's fine-tuning jobs that record weight geometry (and τ = 0's foundation run when it is one);
+paper B's PEFT jobs of the frontier's tasks; --frontier-records: the shared stage's Full and Freeze records of them;
+--geometry: paper C's fine-tuning jobs that record weight geometry (and τ = 0's shared run when it is one);
 --head-probe-runs: paper C's runs table (start energies); --transfer: paper A's transfer table. Writes what the
 synthesis's registry entry declares under the root.
 """

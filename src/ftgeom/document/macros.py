@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ftgeom import claims as claim_rule
-from ftgeom.paper.verdicts import VERDICTS, counts, not_robust
+from ftgeom.document.verdicts import VERDICTS, counts, not_robust
 from ftgeom.report.latex import define, escape, listing  # noqa: F401 (define: the paper's macros)
 
 def settings(config: dict, config_name: str, entries=()) -> dict[str, object]:

@@ -14,7 +14,7 @@ LABEL = {"full": "Full", "frozen": "Freeze", "random": "Random", "intrinsic": "I
 
 
 def published(paper: str | None = None, table: str | None = None) -> pd.DataFrame:
-    with resources.files("ftgeom.paper").joinpath("published.csv").open() as f:
+    with resources.files("ftgeom.document").joinpath("published.csv").open() as f:
         frame = pd.read_csv(f, dtype={"table": str}, keep_default_na=False)
     if paper:
         frame = frame[frame["paper"] == paper]

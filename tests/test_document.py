@@ -11,9 +11,9 @@ import yaml
 from workflow_runs import REPO
 
 from ftgeom.claims import COLUMNS, ClaimSpec, claim_row
-from ftgeom.paper import macros, published, readme
-from ftgeom.paper.build import PaperError, build, problems
-from ftgeom.paper.verdicts import ClaimsError, assemble, latex_table
+from ftgeom.document import macros, published, readme
+from ftgeom.document.build import PaperError, build, problems
+from ftgeom.document.verdicts import ClaimsError, assemble, latex_table
 from ftgeom.registry import STAGES
 from ftgeom.report.latex import escape
 
@@ -183,7 +183,7 @@ def test_readme_matches_the_default_run_in_results():
     claims_csv = REPO / "results" / "claims.csv"
     if not claims_csv.exists():
         pytest.skip("no default run in results/ (make run writes results/claims.csv)")
-    log = REPO / "results" / "logs" / "paper" / "paper_inputs.log"
+    log = REPO / "results" / "logs" / "paper" / "document_inputs.log"
     claims = pd.read_csv(claims_csv, keep_default_na=False, na_values=[""])
     if "default" not in set(claims["setting"].str.extract(r"\b(\w+)\)?$")[0].dropna()):
         pytest.skip("results/claims.csv is not from the default config")
@@ -239,7 +239,7 @@ def test_build_without_latex_says_what_to_install(tmp_path, monkeypatch):
 
 def test_numbers_in_claims_csv_and_tables_agree(tmp_path):
     """The paper shows claims.csv's numbers (6 significant digits), not more precise ones."""
-    from ftgeom.paper.verdicts import number
+    from ftgeom.document.verdicts import number
 
     assert number(0.123456789) == "0.123" and number(-2.4e-5) == "-2.40e-05" and number(np.nan) == "--"
 
@@ -248,7 +248,7 @@ def test_scale_notes_stand_beside_the_counted_rows_that_do_not_reproduce():
     from dataclasses import replace
     from types import SimpleNamespace
 
-    from ftgeom.paper.specs import scale_notes
+    from ftgeom.document.specs import scale_notes
 
     spec = ClaimSpec("A9", "paper", "a claim", "a quote", "m", "task", scale="Likely: 32 steps & 500 examples.")
     entry = SimpleNamespace(claim_specs=(spec, replace(spec, claim_id="A8")))

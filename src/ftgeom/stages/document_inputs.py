@@ -1,7 +1,7 @@
-"""Rule paper_inputs: every claim row in results/claims.csv, and the generated LaTeX the paper inputs (verdict
+"""Rule document_inputs: every claim row in results/claims.csv, and the generated LaTeX the paper inputs (verdict
 table, findings, published-vs-ours tables, macros), plus the README's results block.
 
-python -m ftgeom.stages.paper_inputs --claims-files head_probe.csv ... --finetune finetune.csv --config JSON
+python -m ftgeom.stages.document_inputs --claims-files head_probe.csv ... --finetune finetune.csv --config JSON
        --text-models JSON --claims claims.csv --generated DIR --readme-block results.md [--readme README.md]
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ def main(argv=None) -> None:
     ap.add_argument("--readme", type=Path, help="README.md to compare with the new results block (default config)")
     ap.add_argument("--config-name", default=os.environ.get("FTGEOM_CONFIG_NAME", "default"))
     args = ap.parse_args(argv)
-    from ftgeom.paper.inputs import write_inputs
+    from ftgeom.document.inputs import write_inputs
 
     claims, stale = write_inputs(args.claims_files, args.finetune, json.loads(args.config),
                                  json.loads(args.text_models), args.config_name, args.claims, args.generated,

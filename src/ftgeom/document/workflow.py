@@ -1,4 +1,4 @@
-"""What the paper rules read, from the config and the registry (rules/paper.smk)."""
+"""What the paper rules read, from the config and the registry (rules/document.smk)."""
 from __future__ import annotations
 
 from pathlib import Path

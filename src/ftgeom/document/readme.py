@@ -1,7 +1,7 @@
 """README's Results section is generated from results/claims.csv: the block between the two markers below.
 
-`make readme` (python -m ftgeom.paper.readme results/claims.csv README.md) rewrites it after a default run; the
-paper_inputs job warns when a default run's block differs from README's. Numbers differ in the last digits across
+`make readme` (python -m ftgeom.document.readme results/claims.csv README.md) rewrites it after a default run; the
+document_inputs job warns when a default run's block differs from README's. Numbers differ in the last digits across
 CPU types, so the test that compares README with a local default run (`agreement`) checks what must agree on any
 machine: the rows, their units, the verdicts of rows marked robust, and the effects to a stated tolerance.
 """
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ftgeom.claims import counted
-from ftgeom.paper.verdicts import HEADINGS, VERDICTS, by_measure, counts, markdown_table, not_robust
+from ftgeom.document.verdicts import HEADINGS, VERDICTS, by_measure, counts, markdown_table, not_robust
 from ftgeom.provenance import write_text
 
 BEGIN = "<!-- results:begin (generated from results/claims.csv by `make readme`; do not edit) -->"
@@ -167,7 +167,7 @@ def replace(readme_text: str, new_block: str) -> str:
 def main(argv=None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 2:
-        sys.exit("usage: python -m ftgeom.paper.readme results/claims.csv README.md")
+        sys.exit("usage: python -m ftgeom.document.readme results/claims.csv README.md")
     claims_path, readme_path = map(Path, argv)
     claims = pd.read_csv(claims_path, keep_default_na=False, na_values=[""])
     write_text(readme_path, replace(readme_path.read_text(), block(claims)))
