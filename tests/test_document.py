@@ -152,9 +152,16 @@ def test_readme_block_round_trips_and_readme_holds_the_generators_output(tmp_pat
     block = readme.block(claims, where="a test CPU, 2 cores")
     rows, where = readme.parse(block)
     assert where == "a test CPU, 2 cores" and readme.block(rows, where=where) == block
-    assert "| C2 | s |" in block and "  - measure: m: 2; more" in block and "- **C3** (ours)" in block
-    assert "&lt;z_T, z_0&gt;" in block and "2.00e-05" in block
+    counted, apart = block.split(readme.APART)
+    assert "| C2 | " in counted and "| C3 | ours | t |" in apart and "| C1 | paper | pooled: all |" in apart
+    assert "&lt;z_T, z_0&gt; rises | s |" in counted and "2.00e-05" in block
+    assert "measure" not in counted, "README names no measure: the document and results.md do"
     assert ": 2 rows (2 claims; papers C): 2 reproduced" in block, "the pooled row and ours are not counted"
+    full = readme.details(claims, where="a test CPU, 2 cores")
+    assert "  - measure: m: 2; more" in full and "- **C3** (ours)" in full and "| C1 | pooled: all |" in full
+    long = "A sentence long enough that README's counted table gives it in a few words only, cut at a word"
+    assert readme.short(long).endswith("…") and len(readme.short(long)) <= readme.SHORT
+    assert readme.short(readme.short(long)) == readme.short(long) and readme.short("short") == "short"
     current = readme.current((REPO / "README.md").read_text())
     assert current is not None, "README.md lost its results markers"
     parsed, where = readme.parse(current)
@@ -183,7 +190,7 @@ def test_readme_matches_the_default_run_in_results():
     claims_csv = REPO / "results" / "claims.csv"
     if not claims_csv.exists():
         pytest.skip("no default run in results/ (make run writes results/claims.csv)")
-    log = REPO / "results" / "logs" / "paper" / "document_inputs.log"
+    log = REPO / "results" / "logs" / "document" / "document_inputs.log"
     claims = pd.read_csv(claims_csv, keep_default_na=False, na_values=[""])
     if "default" not in set(claims["setting"].str.extract(r"\b(\w+)\)?$")[0].dropna()):
         pytest.skip("results/claims.csv is not from the default config")

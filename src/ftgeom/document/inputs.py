@@ -46,8 +46,7 @@ def write_inputs(claim_files, finetune_csv: Path, config: dict, text_models: lis
     generated.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
         write_text(generated / name, stamp + text)
-    new_block = readme.block(claims)
-    write_text(readme_block, new_block + "\n")
+    write_text(readme_block, readme.details(claims))
     stale = False
     if readme_md is not None and config_name == "default" and readme_md.exists():
         shown = readme.current(readme_md.read_text())

@@ -1,7 +1,10 @@
 """README's Results section is generated from results/claims.csv: the block between the two markers below.
 
-`make readme` (python -m ftgeom.document.readme results/claims.csv README.md) rewrites it after a default run; the
-document_inputs job warns when a default run's block differs from README's. Numbers differ in the last digits across
+README's block is compact: one line per counted row (id, its sentence in short, setting, effect, interval, n, verdict,
+robust) and one compact table of the rows listed apart; every row's sentence, measure and unit are in the generated
+document's spec table and in `details`, which the document_inputs job writes to results/document/results.md.
+`make readme` (python -m ftgeom.document.readme results/claims.csv README.md) rewrites the block after a default run;
+the document_inputs job warns when a default run's block differs from README's. Numbers differ in the last digits across
 CPU types, so the test that compares README with a local default run (`agreement`) checks what must agree on any
 machine: the rows, their units, the verdicts of rows marked robust, and the effects to a stated tolerance.
 """
@@ -17,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from ftgeom.claims import counted
-from ftgeom.document.verdicts import HEADINGS, VERDICTS, by_measure, counts, markdown_table, not_robust
+from ftgeom.document.verdicts import (HEADINGS, VERDICTS, by_measure, counts, interval, markdown_table,
+                                     not_robust, number)
 from ftgeom.provenance import write_text
 
 BEGIN = "<!-- results:begin (generated from results/claims.csv by `make readme`; do not edit) -->"
@@ -26,9 +30,16 @@ MACHINE = re.compile(r"^Produced by a default run on (?P<machine>.+?)\. ")
 LEGEND = re.compile(r"^- \*\*(?P<claim_id>[A-Z]\d+\S*)\*\* \((?P<kind>[a-z]+)\) (?P<claim>.+)$")
 MEASURE = re.compile(r"^  - measure: (?P<measure>.+)$")
 UNIT = re.compile(r"^  - unit: (?P<unit>.+)$")
-ROW = re.compile(r"^\| (?P<claim_id>[A-Z]\d+\S*) \| (?P<setting>.+?) \| (?P<effect>\S+) \| "
+# a row of either table: the counted one names the claim in short, the other the row's kind
+ROW = re.compile(r"^\| (?P<claim_id>[A-Z]\d+\S*) \| (?P<label>.+?) \| (?P<setting>.+?) \| (?P<effect>\S+) \| "
                  r"\[(?P<ci_low>\S+), (?P<ci_high>\S+)\] \| (?P<n>\d+) \| (?P<verdict>[a-z —]+) \| "
                  r"(?P<robust>.+) \|$")
+# a line of "What connects the papers" (the synthesis rows' claims, which the table listing them apart leaves out)
+CONNECT = re.compile(r"^- (?P<claim_id>[A-Z]\d+\S*): (?P<claim>.+) (?:Reproduced|Not reproduced|Inconclusive|—)"
+                     r"(?:, not robust)?: ")
+COUNTED = "**Counted claims**"
+APART = "**Listed apart, not counted**"
+SHORT = 72  # characters of a claim's sentence in README's counted table
 TOLERANCE = 0.5  # README test: effects agree within this share of README's interval width (+ 1e-3 relative)
 
 
@@ -62,31 +73,66 @@ def _ordered(claims: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True) if parts else claims
 
 
-def block(claims: pd.DataFrame, where: str | None = None) -> str:
-    claims = _ordered(claims)
+def short(sentence: str, limit: int = SHORT) -> str:
+    """A claim's sentence in a few words: cut at a word boundary, with an ellipsis (a short one is kept whole; cutting
+    a cut sentence again changes nothing)."""
+    sentence = " ".join(str(sentence).split())
+    if len(sentence) <= limit:
+        return sentence
+    return sentence[:limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def _table(rows: pd.DataFrame, label: str, values) -> list[str]:
+    lines = [f"| id | {label} | setting | effect | 95% CI | n | verdict | robust |",
+             "|---|---|---|---:|---|---:|---|---|"]
+    for (_, row), value in zip(rows.iterrows(), values):
+        lines.append(f"| {row['claim_id']} | {_html(value)} | {_html(row['setting'])} | {number(row['effect'])} | "
+                     f"{interval(row)} | {int(row['n'])} | {row['verdict']} | {_html(row['robust'])} |")
+    return lines
+
+
+def _summary(claims: pd.DataFrame) -> str:
     found, rows = counts(claims), claims[counted(claims)]
     papers = ", ".join(sorted(set(rows["claim_id"].astype(str).str[0]))) or "none"
     apart = {k: int((claims["kind"] == k).sum()) for k in HEADINGS if k != "paper"}
     pooled = int(((claims["kind"] == "paper") & ~counted(claims)).sum())
-    summary = (f"The papers' claims, counted once per setting: {len(rows)} rows "
-               f"({rows['claim_id'].nunique()} claims; papers {papers}): "
-               + ", ".join(f"{found[v]} {v}" for v in VERDICTS)
-               + f"; {int(not_robust(rows).sum())} of these verdicts are not robust (they change without one unit, "
-               "or with the BCa interval). Listed apart and not counted: "
-               + ", ".join(f"{n} {k} rows" for k, n in apart.items()) + f", {pooled} rows that repeat "
-               "the units of a counted row (pooled rows, parts). Intervals: Student-t over independent units; "
-               "fewer than 5 units is inconclusive.")
+    return (f"The papers' claims, counted once per setting: {len(rows)} rows "
+            f"({rows['claim_id'].nunique()} claims; papers {papers}): "
+            + ", ".join(f"{found[v]} {v}" for v in VERDICTS)
+            + f"; {int(not_robust(rows).sum())} of these verdicts are not robust (they change without one unit, "
+            "or with the BCa interval). Listed apart and not counted: "
+            + ", ".join(f"{n} {k} rows" for k, n in apart.items()) + f", {pooled} rows that repeat "
+            "the units of a counted row (pooled rows, parts). Intervals: Student-t over independent units; "
+            "fewer than 5 units is inconclusive.")
+
+
+def block(claims: pd.DataFrame, where: str | None = None) -> str:
+    """README's compact block (see the module's doc)."""
+    claims = _ordered(claims)
     machine_line = (f"Produced by a default run on {where or machine()}. Numbers differ in the last digits across "
                     "CPU types; `make test` compares a local default run with this block by its rows, the verdicts "
                     f"of rows marked robust and effects within {TOLERANCE:g} × the interval's width.")
+    mask = counted(claims)
+    rows, apart = claims[mask], claims[~mask]
+    return "\n".join([
+        BEGIN, "", _summary(claims), "", *connects(claims), machine_line, "",
+        f"{COUNTED}, one line each (every row's sentence, measure and unit: the generated document's spec table, "
+        "and `results/document/results.md` after a run):", "", *_table(rows, "claim, in short", rows["claim"].map(short)),
+        "", f"{APART} (ours, exploratory, check; rows that repeat a counted row's units):", "",
+        *_table(apart, "kind", apart["kind"]), "", END])
+
+
+def details(claims: pd.DataFrame, where: str | None = None) -> str:
+    """Every row with its claim, measure and unit (results/document/results.md)."""
+    claims = _ordered(claims)
     legend = []
     for claim_id, group in claims.groupby("claim_id", sort=False):
         first = group.iloc[0]
         legend += [f"- **{claim_id}** ({first['kind']}) {_html(first['claim'])}",
                    f"  - measure: {_html(first['measure'])}", f"  - unit: {_html(first['unit'])}"]
     table = markdown_table(claims.assign(setting=claims["setting"].map(_html), robust=claims["robust"].map(_html)))
-    return "\n".join([BEGIN, "", summary, "", *connects(claims), machine_line, "", *legend, "", table.rstrip("\n"),
-                       "", END])
+    return "\n".join([f"# Every claim row ({where or machine()})", "", _summary(claims), "", *legend, "",
+                       table.rstrip("\n"), ""])
 
 
 def _number(x: float) -> str:
@@ -114,25 +160,29 @@ def current(readme_text: str) -> str | None:
 
 
 def parse(block_text: str) -> tuple[pd.DataFrame, str]:
-    """The rows of a results block (what the generator wrote) and the machine it names, for the round trip."""
-    lines = block_text.splitlines()
-    rows = [m.groupdict() for m in map(ROW.match, lines) if m]
+    """The rows of README's block (what `block` wrote) and the machine it names, for the round trip: a counted row's
+    kind is `paper` and its claim the short sentence; a row listed apart has its kind and no claim."""
+    rows, section = [], None
+    for line in block_text.splitlines():
+        if line.startswith(COUNTED):
+            section = "counted"
+        elif line.startswith(APART):
+            section = "apart"
+        elif section and (m := ROW.match(line)):
+            row = m.groupdict()
+            label = _text(row.pop("label"))
+            row.update(kind="paper", claim=label) if section == "counted" else row.update(kind=label, claim="")
+            rows.append(row)
     frame = pd.DataFrame(rows, columns=["claim_id", "setting", "effect", "ci_low", "ci_high", "n", "verdict",
-                                        "robust"])
+                                        "robust", "kind", "claim"])
     for col in ("effect", "ci_low", "ci_high"):
         frame[col] = pd.to_numeric(frame[col].replace("--", "nan"))
     frame["n"] = frame["n"].astype(int)
     frame["setting"], frame["robust"] = frame["setting"].map(_text), frame["robust"].map(_text)
-    legend, claim_id = {}, None
-    for line in lines:
-        if m := LEGEND.match(line):
-            claim_id = m["claim_id"]
-            legend[claim_id] = {"kind": m["kind"], "claim": _text(m["claim"])}
-        elif claim_id and (m := MEASURE.match(line) or UNIT.match(line)):
-            legend[claim_id].update({k: _text(v) for k, v in m.groupdict().items()})
-    for col in ("kind", "claim", "measure", "unit"):
-        frame[col] = frame["claim_id"].map(lambda c, col=col: legend.get(c, {}).get(col, ""))
-    where = next((m["machine"] for m in map(MACHINE.match, lines) if m), "")
+    frame["measure"] = frame["unit"] = ""
+    said = {m["claim_id"]: _text(m["claim"]) for m in map(CONNECT.match, block_text.splitlines()) if m}
+    frame["claim"] = [said.get(c, claim) for c, claim in zip(frame["claim_id"], frame["claim"])]
+    where = next((m["machine"] for m in map(MACHINE.match, block_text.splitlines()) if m), "")
     return frame, where
 
 
