@@ -155,7 +155,7 @@ def test_readme_block_round_trips_and_readme_holds_the_generators_output(tmp_pat
     counted, apart = block.split(readme.APART)
     assert "| C2 | " in counted and "| C3 | ours | t |" in apart and "| C1 | paper | pooled: all |" in apart
     assert "&lt;z_T, z_0&gt; rises | s |" in counted and "2.00e-05" in block
-    assert "measure" not in counted, "README names no measure: the document and results.md do"
+    assert "  - measure:" not in block, "README lists no measure: the document and results.md do"
     assert ": 2 rows (2 claims; papers C): 2 reproduced" in block, "the pooled row and ours are not counted"
     full = readme.details(claims, where="a test CPU, 2 cores")
     assert "  - measure: m: 2; more" in full and "- **C3** (ours)" in full and "| C1 | pooled: all |" in full
