@@ -20,8 +20,7 @@ rule prepare_model:
         "../envs/ftgeom.yaml"
     threads: res("assets", "threads")
     resources:
-        mem_mb=res("assets", "mem_mb"),
-        runtime=res("assets", "runtime"),
+        **job_resources("assets"),
     params:
         spec=lambda w: json_arg(without(config["models"][w.model], MODEL_TRAINING_KEYS)),
     shell:
@@ -39,8 +38,7 @@ rule prepare_task:
         "../envs/ftgeom.yaml"
     threads: res("assets", "threads")
     resources:
-        mem_mb=res("assets", "mem_mb"),
-        runtime=res("assets", "runtime"),
+        **job_resources("assets"),
     params:
         spec=lambda w: json_arg(without(config["tasks"][w.task], TASK_TRAINING_KEYS)),
         seed=config["data_seed"],
@@ -63,8 +61,7 @@ rule encode_task:
         "../envs/ftgeom.yaml"
     threads: res("assets", "threads")
     resources:
-        mem_mb=res("assets", "mem_mb"),
-        runtime=res("assets", "runtime"),
+        **job_resources("assets"),
     params:
         max_length=lambda w: config["models"][w.model]["max_length"],
     shell:

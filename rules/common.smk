@@ -73,6 +73,17 @@ def gpu_resources(stage):
     return out
 
 
+def job_resources(stage, runs=1):
+    """A rule's resources from the config's `resources.<stage>` block: memory, runtime (per run: times the job's
+    `runs`, a number or a function of the wildcards) and GPUs."""
+    runtime = res(stage, "runtime")
+    return {
+        **gpu_resources(stage),
+        "mem_mb": res(stage, "mem_mb"),
+        "runtime": (lambda w: runtime * runs(w)) if callable(runs) else runtime * runs,
+    }
+
+
 def one_of(values):
     """A wildcard constraint matching exactly these values (none: matches nothing)."""
     return "|".join(str(v) for v in values) if values else "(?!)"
@@ -83,6 +94,12 @@ def task_data(w):
     if task_modality(config["tasks"][w.task]) == "image":
         return rules.prepare_task.output[0].format(task=w.task)
     return rules.encode_task.output[0].format(model=w.model, task=w.task)
+
+
+def results_root(wildcards, output):
+    """A results job's --root, read off its claims file (<root>/claims/<stage>.csv): Snakemake's lint wants a path
+    prefix to follow the outputs (a job without a shared filesystem); the job writes every output under it."""
+    return str(Path(output.claims).parents[1])
 
 
 def stage_outputs(entry):

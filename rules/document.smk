@@ -25,8 +25,7 @@ rule document_inputs:
         "../envs/ftgeom.yaml"
     threads: res("report", "threads")
     resources:
-        mem_mb=res("report", "mem_mb"),
-        runtime=res("report", "runtime"),
+        **job_resources("report"),
     params:
         config=json_arg(document_plan.settings(WF)),
         text_models=json_arg(document_plan.text_models(WF)),
@@ -53,8 +52,7 @@ rule document:
         "../envs/ftgeom.yaml"
     threads: res("report", "threads")
     resources:
-        mem_mb=res("report", "mem_mb"),
-        runtime=res("report", "runtime"),
+        **job_resources("report"),
     params:
         results=lambda w, output: str(Path(output[0]).parents[1]),  # the results root: inputs keep their paths
         latex_log=f"{R}/logs/document/latex.log",

@@ -27,9 +27,7 @@ rule finetune:
         "../envs/ftgeom.yaml"
     threads: res("finetune", "threads")
     resources:
-        **gpu_resources("finetune"),
-        mem_mb=res("finetune", "mem_mb"),
-        runtime=res("finetune", "runtime") * (len(FT["seeds"]) if GROUP_SEEDS else 1),
+        **job_resources("finetune", runs=(len(FT["seeds"]) if GROUP_SEEDS else 1)),
     params:
         runs=lambda w: json_arg(WF.finetune_group(w.model, w.task, w.method, None if GROUP_SEEDS else w.seed)),
         # Resume state lives outside the outputs: Snakemake deletes a failed job's outputs, not this folder.
@@ -77,8 +75,7 @@ rule finetune_table:
         "../envs/ftgeom.yaml"
     threads: res("report", "threads")
     resources:
-        mem_mb=res("report", "mem_mb"),
-        runtime=res("report", "runtime"),
+        **job_resources("report"),
     shell:
         "python -m ftgeom.stages.finetune_table --csv {output.csv} --tex {output.tex} --runs {output.runs}"
         " {input} > {log} 2>&1"
@@ -100,7 +97,6 @@ rule learning_curves:
         "../envs/ftgeom.yaml"
     threads: res("report", "threads")
     resources:
-        mem_mb=res("report", "mem_mb"),
-        runtime=res("report", "runtime"),
+        **job_resources("report"),
     shell:
         "python -m ftgeom.stages.learning_curves --out {output.png} {input} > {log} 2>&1"

@@ -22,9 +22,7 @@ rule head_probe_features:
         "../envs/ftgeom.yaml"
     threads: res("finetune", "threads")
     resources:
-        **gpu_resources("finetune"),
-        mem_mb=res("finetune", "mem_mb"),
-        runtime=res("finetune", "runtime"),
+        **job_resources("finetune"),
     params:
         image_size=lambda w: HEAD_PROBE_PLAN.image_size_arg(w.model, w.task),
         eval_batch_size=FT["eval_batch_size"],
@@ -48,8 +46,7 @@ rule head_probe_heads:
         "../envs/ftgeom.yaml"
     threads: res("report", "threads")
     resources:
-        mem_mb=res("report", "mem_mb"),
-        runtime=res("report", "runtime"),
+        **job_resources("report"),
     params:
         config=lambda w: json_arg(
             {
@@ -79,9 +76,7 @@ rule head_probe_finetune:
         "../envs/ftgeom.yaml"
     threads: res("finetune", "threads")
     resources:
-        **gpu_resources("finetune"),
-        mem_mb=res("finetune", "mem_mb"),
-        runtime=lambda w: res("finetune", "runtime") * len(HEAD_PROBE_PLAN.group(w.model, w.task, w.seed)),
+        **job_resources("finetune", runs=lambda w: len(HEAD_PROBE_PLAN.group(w.model, w.task, w.seed))),
     params:
         runs=lambda w: json_arg(HEAD_PROBE_PLAN.group(w.model, w.task, w.seed)),
         state=f"{R}/state/head_probe/{{model}}/{{task}}/seed{{seed}}",
@@ -101,8 +96,7 @@ rule head_probe_linear_model:
         "../envs/ftgeom.yaml"
     threads: res("report", "threads")
     resources:
-        mem_mb=res("report", "mem_mb"),
-        runtime=res("report", "runtime"),
+        **job_resources("report"),
     params:
         config=lambda w: json_arg(HEAD_PROBE_PLAN.section["linear_model"]),
     shell:
@@ -125,14 +119,14 @@ rule head_probe_results:
         "../envs/ftgeom.yaml"
     threads: res("report", "threads")
     resources:
-        mem_mb=res("report", "mem_mb"),
-        runtime=res("report", "runtime"),
+        **job_resources("report"),
     params:
+        root=results_root,
         taus=lambda w: json_arg(HEAD_PROBE_PLAN.taus()),
         settings=lambda w: json_arg(HEAD_PROBE_PLAN.section),
     shell:
         "python -m ftgeom.head_probe.stages.results --probes {input.probes} --runs {input.runs} --start {input.start}"
-        " --linear {input.linear} --taus {params.taus} --settings {params.settings} --root {R} > {log} 2>&1"
+        " --linear {input.linear} --taus {params.taus} --settings {params.settings} --root {params.root} > {log} 2>&1"
 
 
 # Target `select` (rules/selection.smk): a selection grid over paper C's probing settings; the configured value is
@@ -153,8 +147,7 @@ rule head_probe_select:
         "../envs/ftgeom.yaml"
     threads: res("report", "threads")
     resources:
-        mem_mb=res("report", "mem_mb"),
-        runtime=res("report", "runtime"),
+        **job_resources("report"),
     params:
         runs=lambda w: json_arg(SELECTION.jobs[(w.grid, w.task)]["runs"]),
     shell:

@@ -47,9 +47,7 @@ rule intrinsic_finetune:
         "../envs/ftgeom.yaml"
     threads: res("finetune", "threads")
     resources:
-        **gpu_resources("finetune"),
-        mem_mb=res("finetune", "mem_mb"),
-        runtime=lambda w: res("finetune", "runtime") * len(INTRINSIC_PLAN.group(w.model, w.task, w.job)),
+        **job_resources("finetune", runs=lambda w: len(INTRINSIC_PLAN.group(w.model, w.task, w.job))),
     params:
         runs=lambda w: json_arg(INTRINSIC_PLAN.group(w.model, w.task, w.job)),
         state=f"{R}/state/intrinsic/{{model}}/{{task}}/{{job}}",
@@ -73,10 +71,10 @@ rule intrinsic_results:
         "../envs/ftgeom.yaml"
     threads: res("report", "threads")
     resources:
-        mem_mb=res("report", "mem_mb"),
-        runtime=res("report", "runtime"),
+        **job_resources("report"),
     params:
+        root=results_root,
         settings=lambda w: json_arg(INTRINSIC_PLAN.section),
     shell:
         "python -m ftgeom.intrinsic.stages.results --runs {input.runs} --subspaces {input.subspaces}"
-        " --baselines {input.baselines} --settings {params.settings} --root {R} > {log} 2>&1"
+        " --baselines {input.baselines} --settings {params.settings} --root {params.root} > {log} 2>&1"

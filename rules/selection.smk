@@ -17,8 +17,7 @@ rule select:
         "../envs/ftgeom.yaml"
     threads: res("report", "threads")
     resources:
-        mem_mb=res("report", "mem_mb"),
-        runtime=res("report", "runtime"),
+        **job_resources("report"),
     params:
         points=json_arg(SELECTION.points),
         out_dir=lambda w, output: str(Path(output.summary).parent),
@@ -44,9 +43,7 @@ rule selection_runs:
         "../envs/ftgeom.yaml"
     threads: res("finetune", "threads")
     resources:
-        **gpu_resources("finetune"),
-        mem_mb=res("finetune", "mem_mb"),
-        runtime=lambda w: res("finetune", "runtime") * len(SELECTION.jobs[(w.grid, w.task)]["runs"]),
+        **job_resources("finetune", runs=lambda w: len(SELECTION.jobs[(w.grid, w.task)]["runs"])),
     params:
         runs=lambda w: json_arg(SELECTION.jobs[(w.grid, w.task)]["runs"]),
         state=f"{R}/state/selection/{{grid}}/{{model}}/{{task}}",

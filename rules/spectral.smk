@@ -23,9 +23,7 @@ rule spectral_pretrain:
         "../envs/ftgeom.yaml"
     threads: res("finetune", "threads")
     resources:
-        **gpu_resources("finetune"),
-        mem_mb=res("finetune", "mem_mb"),
-        runtime=res("finetune", "runtime"),
+        **job_resources("finetune"),
     params:
         spec=lambda w: json_arg(SPECTRAL_PLAN.pretrain_spec(w.model)),
     shell:
@@ -49,9 +47,7 @@ rule spectral_finetune:
         "../envs/ftgeom.yaml"
     threads: res("finetune", "threads")
     resources:
-        **gpu_resources("finetune"),
-        mem_mb=res("finetune", "mem_mb"),
-        runtime=lambda w: res("finetune", "runtime") * len(SPECTRAL_PLAN.group(w.model, w.task, w.job)),
+        **job_resources("finetune", runs=lambda w: len(SPECTRAL_PLAN.group(w.model, w.task, w.job))),
     params:
         runs=lambda w: json_arg(SPECTRAL_PLAN.group(w.model, w.task, w.job)),
         state=f"{R}/state/spectral/{{model}}/{{task}}/{{job}}",
@@ -73,7 +69,7 @@ rule spectral_stability:
         "../envs/ftgeom.yaml"
     threads: res("report", "threads")
     resources:
-        mem_mb=res("finetune", "mem_mb"),
+        mem_mb=res("finetune", "mem_mb"),  # a CPU job (SVDs) with the fine-tuning jobs' memory and time
         runtime=res("finetune", "runtime"),
     params:
         runs=lambda w: json_arg(SPECTRAL_PLAN.stability_runs(w.model, w.task)),
@@ -99,11 +95,11 @@ rule spectral_results:
         "../envs/ftgeom.yaml"
     threads: res("report", "threads")
     resources:
-        mem_mb=res("report", "mem_mb"),
-        runtime=res("report", "runtime"),
+        **job_resources("report"),
     params:
+        root=results_root,
         settings=lambda w: json_arg(SPECTRAL_PLAN.section),
     shell:
         "python -m ftgeom.spectral.stages.results --stability {input.stability} --runs {input.runs}"
-        " --baselines {input.baselines} --pretrained {input.pretrained} --settings {params.settings} --root {R}"
+        " --baselines {input.baselines} --pretrained {input.pretrained} --settings {params.settings} --root {params.root}"
         " > {log} 2>&1"

@@ -47,9 +47,9 @@ rule synthesis_results:
         "../envs/ftgeom.yaml"
     threads: res("report", "threads")
     resources:
-        mem_mb=res("report", "mem_mb"),
-        runtime=res("report", "runtime"),
+        **job_resources("report"),
     params:
+        root=results_root,
         settings=lambda w: json_arg(
             {"synthesis": SYNTHESIS_PLAN.section, "d": config["intrinsic"]["d"], "parts": SYNTHESIS_PLAN.parts()}
         ),
@@ -57,4 +57,4 @@ rule synthesis_results:
         "python -m ftgeom.synthesis.stages.results --tasks {input.tasks} --frontier-dirs {input.frontier_dirs}"
         " --frontier-records {input.frontier_records} --geometry {input.geometry}"
         " --head-probe-runs {input.head_probe_runs} --transfer {input.transfer} --settings {params.settings}"
-        " --root {R} > {log} 2>&1"
+        " --root {params.root} > {log} 2>&1"
