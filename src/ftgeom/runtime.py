@@ -2,6 +2,7 @@
 `run_stage`, the wrapper of every `python -m ftgeom....` entry point (one-line errors, CPU time, fast exit)."""
 from __future__ import annotations
 
+import argparse
 import ctypes.util
 import os
 import random
@@ -72,6 +73,13 @@ def process_seconds() -> float:
         return uptime - start_ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return float("nan")
+
+
+def job_parser(doc: str) -> argparse.ArgumentParser:
+    """A job's argument parser: its module doc as the help, and --threads (torch's threads: the rule's `threads:`)."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (the rule's threads:)")
+    return ap
 
 
 def run_stage(main: Callable[[], None]) -> None:

@@ -4,20 +4,18 @@ python -m ftgeom.stages.encode_task --data DIR --model DIR --max-length N --out 
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from ftgeom import runtime
-from ftgeom.runtime import run_stage
+from ftgeom.runtime import job_parser, run_stage
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = job_parser(__doc__)
     ap.add_argument("--data", required=True, type=Path)
     ap.add_argument("--model", required=True, type=Path)
     ap.add_argument("--max-length", required=True, type=int)
     ap.add_argument("--out", required=True, type=Path)
-    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     runtime.setup(args.threads)
     from ftgeom.assets.prepare import encode_task

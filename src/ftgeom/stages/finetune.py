@@ -14,18 +14,17 @@ import os
 from pathlib import Path
 
 from ftgeom import runtime
-from ftgeom.runtime import run_stage
+from ftgeom.runtime import job_parser, run_stage
 
 
 def parser(doc: str) -> argparse.ArgumentParser:
     """The arguments of a job that trains runs on one (model, task) (this stage, and select_runs)."""
-    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = job_parser(doc)
     ap.add_argument("--runs", required=True, help="the runs as JSON (see rules/finetune.smk)")
     ap.add_argument("--ops", default=os.environ.get("FTGEOM_OPS", "{}"), help="operational settings as JSON")
     ap.add_argument("--data", required=True, type=Path, help="encoded text task, or prepared image task")
     ap.add_argument("--model", required=True, type=Path)
     ap.add_argument("--state-dir", required=True, type=Path)
-    ap.add_argument("--threads", type=int, default=1)
     return ap
 
 

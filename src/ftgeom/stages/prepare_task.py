@@ -4,21 +4,19 @@ python -m ftgeom.stages.prepare_task --name NAME --spec JSON --seed N --out DIR 
 """
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 from ftgeom import runtime
-from ftgeom.runtime import run_stage
+from ftgeom.runtime import job_parser, run_stage
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = job_parser(__doc__)
     ap.add_argument("--name", required=True)
     ap.add_argument("--spec", required=True, help="the task's config entry, as JSON")
     ap.add_argument("--seed", type=int, required=True, help="data_seed: the splits depend on it only")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     runtime.setup(args.threads)
     from ftgeom.assets.prepare import prepare_task

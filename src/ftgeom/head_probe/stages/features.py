@@ -4,22 +4,20 @@ python -m ftgeom.head_probe.stages.features --data DIR --model DIR --out DIR [--
 """
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 from ftgeom import runtime
-from ftgeom.runtime import run_stage
+from ftgeom.runtime import job_parser, run_stage
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = job_parser(__doc__)
     ap.add_argument("--data", required=True, type=Path, help="encoded text task, or prepared image task")
     ap.add_argument("--model", required=True, type=Path)
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--image-size", type=int)
     ap.add_argument("--eval-batch-size", type=int, default=64, help="the batch of the features' forward pass: at bf16 "
                     "it changes them in the last digits, as in the fine-tuning runs' evaluation")
-    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     runtime.setup(args.threads, 0)
     from ftgeom.head_probe.features import compute_features, save_features

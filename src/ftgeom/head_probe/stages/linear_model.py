@@ -5,19 +5,17 @@ python -m ftgeom.head_probe.stages.linear_model --config JSON --out rows.csv
 """
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 from ftgeom import runtime
-from ftgeom.runtime import run_stage
+from ftgeom.runtime import job_parser, run_stage
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = job_parser(__doc__)
     ap.add_argument("--config", required=True)
     ap.add_argument("--out", required=True, type=Path)
-    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     cfg = json.loads(args.config)
     runtime.setup(args.threads, 0)

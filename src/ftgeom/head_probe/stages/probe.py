@@ -5,22 +5,20 @@ python -m ftgeom.head_probe.stages.probe --features DIR --model DIR --config JSO
 """
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 from ftgeom import runtime
-from ftgeom.runtime import run_stage
+from ftgeom.runtime import job_parser, run_stage
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = job_parser(__doc__)
     ap.add_argument("--features", required=True, type=Path)
     ap.add_argument("--model", required=True, type=Path)
     ap.add_argument("--config", required=True)
     ap.add_argument("--heads", required=True, type=Path)
     ap.add_argument("--out", required=True, type=Path)
-    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     cfg = json.loads(args.config)
     runtime.setup(args.threads, 0)

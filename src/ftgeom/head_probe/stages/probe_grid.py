@@ -6,20 +6,18 @@ python -m ftgeom.head_probe.stages.probe_grid --runs JSON --features DIR --model
 """
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 from ftgeom import runtime
-from ftgeom.runtime import run_stage
+from ftgeom.runtime import job_parser, run_stage
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = job_parser(__doc__)
     ap.add_argument("--runs", required=True)
     ap.add_argument("--features", required=True, type=Path)
     ap.add_argument("--model", required=True, type=Path)
-    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     runs = json.loads(args.runs)
     runtime.setup(args.threads, runs[0]["spec"]["seed"])

@@ -6,19 +6,17 @@ per layer) and DIR/spectrum.json (singular values and explained variance per lay
 """
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 from ftgeom import runtime
-from ftgeom.runtime import run_stage
+from ftgeom.runtime import job_parser, run_stage
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = job_parser(__doc__)
     ap.add_argument("--subspace", required=True)
     ap.add_argument("--out", required=True, type=Path)
-    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     runtime.setup(args.threads)
     from ftgeom.provenance import stamp

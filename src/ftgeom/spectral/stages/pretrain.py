@@ -7,20 +7,18 @@ model's folder; --data: the pretraining task's prepared folder.
 """
 from __future__ import annotations
 
-import argparse
 import json
 
 from ftgeom import runtime
-from ftgeom.runtime import run_stage
+from ftgeom.runtime import job_parser, run_stage
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = job_parser(__doc__)
     ap.add_argument("--spec", required=True, help="the model's config entry, as JSON")
     ap.add_argument("--init", required=True, help="the folder of the model pretraining starts from")
     ap.add_argument("--data", required=True, help="the pretraining task's prepared folder")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     runtime.setup(args.threads)
     from ftgeom.spectral.pretrain import pretrain_model, pretrain_settings

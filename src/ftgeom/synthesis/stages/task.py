@@ -7,22 +7,20 @@ of each matrix's update) and DIR/provenance.json.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 from pathlib import Path
 
 from ftgeom import runtime
-from ftgeom.runtime import run_stage
+from ftgeom.runtime import job_parser, run_stage
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = job_parser(__doc__)
     ap.add_argument("--trajectory", required=True, type=Path)
     ap.add_argument("--outliers", type=Path)
     ap.add_argument("--settings", required=True)
     ap.add_argument("--out", required=True, type=Path)
-    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     runtime.setup(args.threads)
     import pandas as pd
