@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from workflow_runs import REPO
+from workflow_runs import REPO, with_defaults
 
 from ftgeom.claims import COLUMNS, ClaimSpec, claim_row
 from ftgeom.document import macros, published, readme
@@ -122,7 +122,8 @@ def test_findings_and_macros_are_generated_from_the_rows(tmp_path):
     letters = [p.letter for p in STAGES]
     flags = macros.stage_flags({"C"}, letters)
     assert "\\stageCtrue" in flags and "\\stageAfalse" in flags
-    settings = macros.settings(yaml.safe_load((REPO / "config" / "default.yaml").read_text()), "default", STAGES)
+    settings = macros.settings(with_defaults(yaml.safe_load((REPO / "config" / "default.yaml").read_text())), "default",
+                               STAGES)
     defined = macros.define(settings)
     assert "\\newcommand{\\ftSeeds}{3}" in defined
     assert "\\newcommand{\\ftHeadProbeConvergedEpochs}{lite0: 100; minilm: 1000}" in defined

@@ -26,7 +26,7 @@ def settings(config: dict, config_name: str, entries=()) -> dict[str, object]:
         "task count": len(ft["tasks"]),
         "lr full": ft["lr"]["full"],
         "lr frozen": ft["lr"]["frozen"],
-        "trajectory points": ft.get("trajectory", {}).get("points", "--"),
+        "trajectory points": ft["trajectory"]["points"],
         "max train": max((t.get("splits", {}).get("max_train", 0) for t in tasks.values()), default=0) or "all",
         "resamples": f"{claim_rule.RESAMPLES:,}",
         "min units": claim_rule.MIN_UNITS,

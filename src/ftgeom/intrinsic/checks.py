@@ -10,10 +10,10 @@ def _check_intrinsic(config: dict) -> None:
     for method in ("full", "frozen"):
         if method not in ft["methods"]:
             raise ConfigError(f"config error: intrinsic: needs method '{method}' in finetune.methods (Table 1's rows)")
-    if not ft.get("trajectory", {}).get("seeds", [0]):
+    if not ft["trajectory"]["seeds"]:
         raise ConfigError("config error: intrinsic: needs a traced seed in finetune.trajectory.seeds")
     check_pairs("intrinsic", ia["models"], pairs)
-    ablation = ia.get("ablation") or {}
+    ablation = ia["ablation"]
     for key in ("tasks", "variant_tasks"):
         for i, task in enumerate(ablation.get(key, [])):
             if not any(task in tasks for tasks in ia["models"].values()):
@@ -29,9 +29,9 @@ def _check_intrinsic(config: dict) -> None:
         raise ConfigError("config error: intrinsic.outliers.seeds: needed when intrinsic.outliers.tasks is set")
     if outliers.get("source_seed", ia["seeds"][0]) not in ia["seeds"]:
         raise ConfigError("config error: intrinsic.outliers.source_seed: not a seed of intrinsic.seeds")
-    points = ft.get("trajectory", {}).get("points", 32)
+    points = ft["trajectory"]["points"]
     for where, d in [("intrinsic.d", ia["d"])] + [(f"intrinsic.ablation.d[{i}]", d)
-                                                        for i, d in enumerate(ablation.get("d", []))]:
+                                                        for i, d in enumerate(ablation["d"])]:
         if d > points:
             raise ConfigError(f"config error: {where}: dimension {d} exceeds the trajectory's "
                               f"{points} points (finetune.trajectory.points)")

@@ -28,15 +28,15 @@ def _check_spectral(config: dict) -> None:
     if "full" not in ft["methods"]:
         raise ConfigError("config error: spectral: needs method 'full' in finetune.methods")
     check_pairs("spectral", sb["models"], pairs)
-    traced, kept = ft.get("trajectory", {}).get("seeds", [0]), ft.get("keep_weights", {})
+    traced, kept = ft["trajectory"]["seeds"], ft["keep_weights"]
     for i, seed in enumerate(sb["seeds"]):
-        if seed not in ft["seeds"] or not (seed in traced or ("full" in kept.get("methods", [])
-                                                                and seed in kept.get("seeds", []))):
+        if seed not in ft["seeds"] or not (seed in traced or ("full" in kept["methods"]
+                                                                and seed in kept["seeds"])):
             raise ConfigError(f"config error: spectral.seeds[{i}]: seed {seed} is neither traced "
                               "(finetune.trajectory.seeds) nor kept for method full (finetune.keep_weights)")
     if sb["claim_k"] not in sb["ks"]:
         raise ConfigError("config error: spectral.claim_k: not one of spectral.ks")
-    for i, task in enumerate(sb.get("trajectory_tasks", [])):
+    for i, task in enumerate(sb["trajectory_tasks"]):
         if not any(task in tasks for tasks in sb["models"].values()):
             raise ConfigError(f"config error: spectral.trajectory_tasks[{i}]: '{task}' is not a task of "
                               "spectral.models")

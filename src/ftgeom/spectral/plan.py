@@ -71,4 +71,4 @@ STABILITY_KEYS = ("ks", "claim_k", "cross_k", "intruders", "nulls", "null_seed",
 
 def stability_settings(sb: dict, task: str) -> dict:
     out = {k: sb[k] for k in STABILITY_KEYS}
-    return {**out, "trajectory_tasks": [task] if task in sb.get("trajectory_tasks", []) else []}
+    return {**out, "trajectory_tasks": [task] if task in sb["trajectory_tasks"] else []}

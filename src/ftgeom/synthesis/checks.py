@@ -12,5 +12,5 @@ def check(config: dict) -> None:
         if not config.get(paper):
             raise ConfigError(f"config error: synthesis: needs the {paper} section (it reads what papers A, B "
                               "and C ran); add it or remove synthesis")
-    if not config["finetune"].get("trajectory", {}).get("seeds"):
+    if not config["finetune"]["trajectory"]["seeds"]:
         raise ConfigError("config error: synthesis: needs finetune.trajectory.seeds (paper A's traced runs)")
