@@ -39,7 +39,7 @@ def test_a_config_with_fewer_parts_compiles_its_paper(edit, smoke_local, tmp_pat
     assert proc.returncode == 0, proc.stdout[-3000:]
     if shutil.which("pdftotext") is None:
         pytest.skip("poppler-utils not installed (make setup installs it as root)")
-    text = subprocess.run(["pdftotext", str(work / "results" / "paper" / "ftgeom.pdf"), "-"], capture_output=True,
+    text = subprocess.run(["pdftotext", str(work / "results" / "document" / "ftgeom.pdf"), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert "not run in this build" in text, "a part the config did not run is a note, not a LaTeX error"
     if edit is _fewer_parts:

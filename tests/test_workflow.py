@@ -194,7 +194,7 @@ def test_smoke_dag_writes_every_output_the_registry_declares(smoke_local):
         assert sorted(p.suffix for p in (smoke_local / paper.figures("results")).iterdir()) != []
         for tex in paper.tables("results", "tex"):
             assert (smoke_local / tex).stat().st_size > 50, tex
-    generated = (res / "paper" / "generated" / "sections.tex").read_text()
+    generated = (res / "document" / "generated" / "sections.tex").read_text()
     assert [line for line in generated.splitlines() if line.startswith("\\input")] == \
         [f"\\input{{sections/{p.name}}}" for p in STAGES], "one section per paper stage, in the registry's order"
 
@@ -325,9 +325,9 @@ def test_smoke_dag_ends_in_the_paper_and_a_report(smoke_local, tmp_path):
     stage = stage.sort_values(key, ignore_index=True)
     # every stage's rows, unchanged (dtypes aside: a column empty in one stage's file reads as float)
     pd.testing.assert_frame_equal(every.sort_values(key, ignore_index=True), stage, check_dtype=False)
-    proc = run_snakemake(smoke_local, "paper", "-n", "--configfile", str(SMOKE), "--forcerun", "paper")
+    proc = run_snakemake(smoke_local, "document", "-n", "--configfile", str(SMOKE), "--forcerun", "document")
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", proc.stdout, flags=re.M))
-    assert counts == {"paper": "1", "total": "1"}, "`snakemake document` rebuilds only the paper: " + str(counts)
+    assert counts == {"document": "1", "total": "1"}, "`snakemake document` rebuilds only the document: " + str(counts)
     html = tmp_path / "report.html"
     proc = run_snakemake(smoke_local, "--configfile", str(SMOKE), "--report", str(html))
     assert proc.returncode == 0 and html.stat().st_size > 100_000, proc.stdout[-3000:]
@@ -335,7 +335,7 @@ def test_smoke_dag_ends_in_the_paper_and_a_report(smoke_local, tmp_path):
     for name in ("ftgeom.pdf", "claims.csv", "learning_curves.png", "energy_vs_tau.png", "head_probe_summary.csv",
                  "intrinsic_table1.csv", "transfer.png", "spectral.csv", "overlap_vs_k.png"):
         assert name in report, name
-    pdf = res / "paper" / "ftgeom.pdf"
+    pdf = res / "document" / "ftgeom.pdf"
     # reading the PDF back needs poppler; everything above does not
     if shutil.which("pdftotext") is None:
         pytest.skip("poppler-utils not installed (make setup installs it as root)")
