@@ -131,7 +131,7 @@ def scale_units(scale: pd.DataFrame, group: int, models: list[str]) -> pd.Series
     return unit_series(out, ["task", "seed"])
 
 
-def own_pairs(df: pd.DataFrame, sb: dict) -> pd.DataFrame:
+def analysed_pairs(df: pd.DataFrame, sb: dict) -> pd.DataFrame:
     """The rows of the `spectral.models` pairs (the pretraining-scale runs are B3's alone)."""
     pairs = {(m, t) for m, tasks in sb["models"].items() for t in tasks}
     return df[[pair in pairs for pair in zip(df["model"], df["task"])]]
@@ -181,7 +181,7 @@ def twin_units(values: pd.Series, sb: dict, claim_id: str) -> tuple[pd.Series, l
 
 def claim_rows(df: pd.DataFrame, sb: dict, cross_units: pd.Series, scale: pd.DataFrame, config: str) -> list[dict]:
     k, null = sb["claim_k"], sb["verdict_null"]
-    own = own_pairs(df, sb)
+    own = analysed_pairs(df, sb)
     base = null_ratios(own, k, null)
     lead_b, tail_b = per_unit(base, "lead"), per_unit(base, "tail")
     absolute = stability_units(own, k)

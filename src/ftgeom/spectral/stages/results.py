@@ -52,7 +52,7 @@ def main(argv=None) -> None:
     order = {c: i for i, c in enumerate(["B1", "B2", "B3", "B4", "B5"])}
     out = StageOutputs(ENTRY, args.root)
     claims = out.claims(sorted(rows, key=lambda r: order[r["claim_id"][:2]]), ENTRY.claim_specs, sb)
-    own = analysis.own_pairs(df, sb)  # the `spectral.models` pairs: what B1, B2 and B5 are measured on
+    own = analysis.analysed_pairs(df, sb)  # the `spectral.models` pairs: what B1, B2 and B5 are measured on
     summary = analysis.summary(own)
     ratios = analysis.null_ratios(own, k, null)
     layers = ratios[ratios["end"] == "lead"].groupby(["model", "layer", "label", "kind"])["log_ratio"].mean()
