@@ -187,7 +187,7 @@ def test_shared_runs_on_slurm_match_local_and_survive_scancel(slurm, snakemake_e
     out_path = tmp_path / "snakemake.out"
     t0 = time.monotonic()
     with open(out_path, "w") as log:
-        proc = subprocess.Popen(_cmd(snakemake_exe, tmp_path, "--configfile", str(SMOKE), TARGET), cwd=tmp_path,
+        proc = subprocess.Popen(_cmd(snakemake_exe, tmp_path, TARGET, "--configfile", str(SMOKE)), cwd=tmp_path,
                                 env=_env(slurm, snakemake_exe), stdout=log, stderr=subprocess.STDOUT, text=True)
         try:
             cancelled = _cancel_after_checkpoint(slurm, tmp_path, proc, out_path, deadline=time.monotonic() + 240)

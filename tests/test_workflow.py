@@ -9,7 +9,7 @@ import pytest
 import yaml
 from safetensors import safe_open
 
-from workflow_runs import REPO, SMOKE, run_snakemake, with_defaults
+from workflow_runs import REPO, SMOKE, run_snakemake, with_defaults, workflow_of
 
 from ftgeom.registry import HEAD_PROBE, INTRINSIC, STAGES, SPECTRAL, SYNTHESIS
 
@@ -399,13 +399,9 @@ def test_smoke_dag_synthesis_outputs(smoke_local):
     bootstrap), the task measures cover every encoder matrix, paper C's τ = 0 (the shared stage's run here) records
     its weight geometry like the stage's own runs, and the five figures exist."""
 
-    from ftgeom.synthesis.workflow import SynthesisWorkflow
-    from ftgeom.workflow import Workflow
-
     res = smoke_local / "results"
-    cfg = yaml.safe_load(SMOKE.read_text())
-    with_defaults(cfg)
-    section = {**cfg["synthesis"], "parts": SynthesisWorkflow(Workflow(cfg, "results")).parts()}
+    wf = workflow_of(yaml.safe_load(SMOKE.read_text()))
+    section = {**wf.config["synthesis"], "parts": wf.stages["synthesis"].parts()}
     claims = pd.read_csv(res / "claims" / "synthesis.csv")
     _claims_follow_their_specs(claims, SYNTHESIS, section, intervals={"S5": "cluster-percentile"})
     assert (claims["kind"] != "paper").all()
