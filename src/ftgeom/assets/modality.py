@@ -17,4 +17,4 @@ def task_modality(spec: dict) -> str:
         return "image" if spec.get("reader") in IMAGE_SOURCES else "text"
     if spec["source"] == "hub":
         return "image" if spec.get("hub", {}).get("image") else "text"
-    return spec.get("synthetic", {}).get("modality", "text")
+    return spec["synthetic"]["modality"]  # the config's task entry, its schema defaults filled in

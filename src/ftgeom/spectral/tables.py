@@ -97,9 +97,9 @@ def numbers(sb: dict, df: pd.DataFrame, summary: pd.DataFrame, claims: pd.DataFr
     k = sb["claim_k"]
     real = df[(df["source"] == "real") & (df["run"] == "full") & (df["k"] == k) & (df["end"] == "lead")]
     values = {"b k": k, "b null": sb["verdict_null"], "b cross k": sb["cross_k"],
-              "b ks": ", ".join(map(str, sb.get("ks", []))), "b intruder k": sb.get("intruders", {}).get("k", 10),
-              "b intruder threshold": sb.get("intruders", {}).get("threshold", 0.5),
-              "b seeds": ", ".join(map(str, sb.get("seeds", []))),
+              "b ks": ", ".join(map(str, sb["ks"])), "b intruder k": sb["intruders"]["k"],
+              "b intruder threshold": sb["intruders"]["threshold"],
+              "b seeds": ", ".join(map(str, sb["seeds"])),
               "b rel update": f"{real['rel_update'].median():.3f}" if len(real) else "--",
               "b stable rank": f"{real['stable_rank'].median():.1f}" if len(real) else "--",
               **_setup(sb, pretraining)}
