@@ -409,10 +409,10 @@ def test_smoke_dag_synthesis_outputs(smoke_local):
     assert len(measures) == 2 * 6 and measures["update"].between(0, 1).all()
     assert (measures["random"] == 2 * 2 / (measures["m"] * measures["n"])).all()
     geometry = pd.read_csv(res / "tables" / "synthesis_geometry.csv", dtype={"tau": str})
-    for model, tasks in cfg["head_probe"]["models"].items():
+    for model, tasks in wf.config["head_probe"]["models"].items():
         for task in tasks:
             taus = set(geometry[(geometry["model"] == model) & (geometry["task"] == task)]["tau"])
-            assert taus == {str(t) for t in cfg["head_probe"]["taus"]}, (model, task, taus)
+            assert taus == {str(t) for t in wf.config["head_probe"]["taus"]}, (model, task, taus)
     rec = json.loads((res / "finetune" / "tiny-bert" / "movie-polarity" / "full" / "seed0" / "metrics.json").read_text())
     assert rec["spec"]["weight_geometry"] == {"k": 2} and len(rec["weight_geometry"]["matrices"]) == 12
     for name in ("frontier", "block_share", "geometry", "outliers", "transfer"):
