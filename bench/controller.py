@@ -37,15 +37,17 @@ def run(config: str, cores: int, setting: str) -> dict:
         env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
         cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", work,
                "--cores", str(cores), "--configfile", str(REPO / config), *shlex.split(setting)]
+        log = Path(work) / "controller.log"  # a file, not a pipe: a full pipe would stall the controller
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        cpu = 0.0
-        while proc.poll() is None:
-            cpu = own_cpu(proc.pid) or cpu
-            time.sleep(0.2)
+        with open(log, "w") as out:
+            proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+            cpu = 0.0
+            while proc.poll() is None:
+                cpu = own_cpu(proc.pid) or cpu
+                time.sleep(0.2)
         wall = time.perf_counter() - t0
         if proc.returncode:
-            sys.exit(f"bench controller: `{' '.join(cmd)}` failed:\n{proc.stderr.read()[-2000:]}")
+            sys.exit(f"bench controller: `{' '.join(cmd)}` failed:\n{log.read_text()[-2000:]}")
     return {"setting": setting or "(Snakemake's defaults)", "controller_cpu_s": round(cpu, 2),
             "wall_s": round(wall, 1), "controller_share_of_a_core": round(cpu / wall, 4)}
 
