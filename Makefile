@@ -37,11 +37,12 @@ report: setup
 readme: setup
 	python -m ftgeom.document.readme results/claims.csv README.md
 
-# Benchmarks (never part of the tests), six of them: each prints one JSON line and keeps it in results/bench/. They
-# read the default run's prepared MiniLM assets (and, for dag, its benchmark files): run `make run` first. ~14 min.
+# Benchmarks (never part of the tests), seven of them: each prints one JSON line and keeps it in results/bench/. They
+# read the default run's prepared MiniLM assets (and, for dag, its benchmark files): run `make run` first. ~21 min
+# (controller runs the smoke DAG once per scheduler).
 bench: setup
 	cd bench && python overhead.py && python step.py && python scaling.py && python subspace.py && python spectral.py \
-		&& python dag.py
+		&& python dag.py && python controller.py
 
 dag: setup
 	envs/system-packages.sh dag
