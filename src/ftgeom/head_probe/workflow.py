@@ -89,7 +89,9 @@ class HeadProbeWorkflow:
 
     def geometry_seeds(self) -> list:
         """The stage's seeds whose base τ sweep records weight geometry (`head_probe.weight_geometry.seeds`)."""
-        return [s for s in ((self.section or {}).get("weight_geometry") or {}).get("seeds", []) if s in self.section["seeds"]]
+        if not self.section:
+            return []
+        return [s for s in self.section["weight_geometry"]["seeds"] if s in self.section["seeds"]]
 
     def starts(self, seeds: list | None = None) -> list[str]:
         """τ = 0 where it is the shared stage's full run (no `finetune_lr` of the model's own): every pair, for `seeds`
