@@ -27,9 +27,6 @@ from ftgeom.provenance import write_text
 BEGIN = "<!-- results:begin (generated from results/claims.csv by `make readme`; do not edit) -->"
 END = "<!-- results:end -->"
 MACHINE = re.compile(r"^Produced by a default run on (?P<machine>.+?)\. ")
-LEGEND = re.compile(r"^- \*\*(?P<claim_id>[A-Z]\d+\S*)\*\* \((?P<kind>[a-z]+)\) (?P<claim>.+)$")
-MEASURE = re.compile(r"^  - measure: (?P<measure>.+)$")
-UNIT = re.compile(r"^  - unit: (?P<unit>.+)$")
 # a row of either table: the counted one names the claim in short, the other the row's kind
 ROW = re.compile(r"^\| (?P<claim_id>[A-Z]\d+\S*) \| (?P<label>.+?) \| (?P<setting>.+?) \| (?P<effect>\S+) \| "
                  r"\[(?P<ci_low>\S+), (?P<ci_high>\S+)\] \| (?P<n>\d+) \| (?P<verdict>[a-z —]+) \| "
@@ -117,7 +114,8 @@ def block(claims: pd.DataFrame, where: str | None = None) -> str:
     return "\n".join([
         BEGIN, "", _summary(claims), "", *connects(claims), machine_line, "",
         f"{COUNTED}, one line each (every row's sentence, measure and unit: the generated document's spec table, "
-        "and `results/document/results.md` after a run):", "", *_table(rows, "claim, in short", rows["claim"].map(short)),
+        "and `results/document/results.md` after a run):", "",
+        *_table(rows, "claim, in short", rows["claim"].map(short)),
         "", f"{APART} (ours, exploratory, check; rows that repeat a counted row's units):", "",
         *_table(apart, "kind", apart["kind"]), "", END])
 
